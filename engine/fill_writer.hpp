@@ -1,0 +1,21 @@
+#pragma once
+// Writer of fill.vdb (SPEC.md §6). Host-only (OpenVDB).
+
+#include <string>
+#include <vector>
+
+#include "cementflow/simulation.hpp"
+
+namespace cementflow::detail {
+
+/// Writes the requested grids of `fields` ("cement_fraction", "arrival_time", "pressure",
+/// "velocity", "viscosity", plus always "material") into one VDB file with the bone's transform
+/// (voxel size in mm, metadata units = "mm"). arrival_time is inactive where cement never arrived;
+/// the other grids are active where the bone is. Throws InputError if `path` cannot be written.
+void write_fill_vdb(const RunFields& fields, const std::vector<std::string>& grids,
+                    const std::string& path);
+
+/// Names write_fill_vdb accepts.
+const std::vector<std::string>& fill_grid_names();
+
+}  // namespace cementflow::detail

@@ -1,0 +1,111 @@
+#include "engine/pressure_solver.hpp"
+
+#include <cmath>
+
+#include "kernels/pressure_kernels.hpp"
+
+namespace cementflow::detail {
+
+namespace {
+using Policy = Kokkos::RangePolicy<ExecSpace>;
+}
+
+double dot(const DView<double*>& x, const DView<double*>& y) {
+  double s = 0;
+  Kokkos::parallel_reduce(
+      "cementflow::pressure::dot", Policy(0, static_cast<int>(x.extent(0))),
+      KOKKOS_LAMBDA(int i, double& acc) { acc += x(i) * y(i); }, s);
+  return s;
+}
+
+PressureSolver::PressureSolver(const DeviceGrid& grid) : grid_(grid) {
+  const auto n = static_cast<size_t>(grid.num_voxels());
+  op_.tx = DView<float*>("cementflow::pressure::tx", n);
+  op_.ty = DView<float*>("cementflow::pressure::ty", n);
+  op_.tz = DView<float*>("cementflow::pressure::tz", n);
+  op_.tb = DView<float*>("cementflow::pressure::tb", n);
+  op_.diag = DView<double*>("cementflow::pressure::diag", n);
+  r_ = DView<double*>("cementflow::pressure::r", n);
+  z_ = DView<double*>("cementflow::pressure::z", n);
+  d_ = DView<double*>("cementflow::pressure::d", n);
+  ad_ = DView<double*>("cementflow::pressure::Ad", n);
+}
+
+void PressureSolver::assemble(const DView<double*>& lambda) {
+  const int n = static_cast<int>(grid_.num_voxels());
+  using IntV = DView<int*>;
+  using NbV = DView<int* [6]>;
+  using FV = DView<float*>;
+  using DV = DView<double*>;
+  Kokkos::parallel_for("cementflow::pressure::assemble_transmissibility", Policy(0, n),
+                       kernels::AssembleTransmissibility<IntV, NbV, FV, DV>{
+                           grid_.material, grid_.neighbour, grid_.kx, grid_.ky, grid_.kz, lambda,
+                           op_.tx, op_.ty, op_.tz, op_.tb, grid_.h_m});
+  Kokkos::parallel_for("cementflow::pressure::assemble_diagonal", Policy(0, n),
+                       kernels::AssembleDiagonal<IntV, NbV, FV, DV>{
+                           grid_.material, grid_.neighbour, op_.tx, op_.ty, op_.tz, op_.tb, op_.diag});
+}
+
+void PressureSolver::apply(const DView<double*>& x, DView<double*>& y) const {
+  using NbV = DView<int* [6]>;
+  using FV = DView<float*>;
+  using DV = DView<double*>;
+  Kokkos::parallel_for(
+      "cementflow::pressure::matvec", Policy(0, static_cast<int>(grid_.num_voxels())),
+      kernels::MatVec<NbV, FV, DV, DV>{grid_.neighbour, op_.tx, op_.ty, op_.tz, op_.diag, x, y});
+}
+
+SolveStats PressureSolver::solve(const DView<double*>& q, DView<double*>& p, double rel_tol,
+                                 int max_iterations) {
+  // Jacobi-preconditioned CG (Saad, Iterative Methods for Sparse Linear Systems, Alg. 9.1).
+  const int n = static_cast<int>(grid_.num_voxels());
+  SolveStats st;
+  auto r = r_, z = z_, d = d_, ad = ad_, diag = op_.diag;
+  const double bnorm = std::sqrt(dot(q, q));
+  if (bnorm == 0) {
+    Kokkos::deep_copy(p, 0.0);
+    st.converged = true;
+    return st;
+  }
+  apply(p, ad);
+  double rz = 0;
+  Kokkos::parallel_reduce(
+      "cementflow::pressure::initial_residual", Policy(0, n),
+      KOKKOS_LAMBDA(int i, double& acc) {
+        r(i) = q(i) - ad(i);
+        z(i) = r(i) / diag(i);
+        d(i) = z(i);
+        acc += r(i) * z(i);
+      },
+      rz);
+  double rnorm = std::sqrt(dot(r, r));
+  st.relative_residual = rnorm / bnorm;
+  while (st.relative_residual > rel_tol && st.iterations < max_iterations) {
+    apply(d, ad);
+    const double dad = dot(d, ad);
+    if (!(dad > 0)) break;  // breakdown: not SPD (should not happen) or exact solution
+    const double alpha = rz / dad;
+    double rz_new = 0;
+    Kokkos::parallel_reduce(
+        "cementflow::pressure::cg_update", Policy(0, n),
+        KOKKOS_LAMBDA(int i, double& acc) {
+          p(i) += alpha * d(i);
+          r(i) -= alpha * ad(i);
+          z(i) = r(i) / diag(i);
+          acc += r(i) * z(i);
+        },
+        rz_new);
+    const double beta = rz_new / rz;
+    rz = rz_new;
+    Kokkos::parallel_for(
+        "cementflow::pressure::cg_direction", Policy(0, n),
+        KOKKOS_LAMBDA(int i) { d(i) = z(i) + beta * d(i); });
+    rnorm = std::sqrt(dot(r, r));
+    st.relative_residual = rnorm / bnorm;
+    ++st.iterations;
+  }
+  st.converged = st.relative_residual <= rel_tol;
+  return st;
+}
+
+}  // namespace cementflow::detail

@@ -1,0 +1,699 @@
+// Scene parsing (SPEC.md §3): the one place where a scene's JSON is checked and converted to SI
+// (STYLE.md habit 7). Every error is an InputError naming the file, the dotted key, the bad value
+// and what was expected; unknown keys are errors, never ignored.
+
+#include "cementflow/scene.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cementflow/errors.hpp"
+#include "cementflow/needle.hpp"
+
+namespace cementflow {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+// Unit conversions (definitions, not measurements): 1 mL = 1 cm^3 = 1e-6 m^3, 1 min = 60 s,
+// 1 MPa = 1e6 Pa.
+constexpr double kM3PerMl = 1e-6;
+constexpr double kSecondsPerMinute = 60.0;
+constexpr double kPaPerMpa = 1e6;
+
+// Largest box phantom, in voxels counting one sink layer on every side: the same limit and count
+// as generate_box (engine/phantom.cpp: 64^3 blocks of 8^3 voxels, about 3 GB of host arrays), so
+// that a scene the parser accepts never fails inside the generator. Larger models come from a
+// .vdb file.
+constexpr double kMaxBoxVoxels = 64.0 * 64.0 * 64.0 * 512.0;
+
+// Relative slack when comparing max_time_s with volume / flow rate: both come from decimal text
+// through different unit conversions, so equal times may differ by a few ulps.
+constexpr double kTimeSlack = 1e-9;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/// The offending value as short text for an error message.
+std::string show(const json& v) {
+  if (v.is_number_float() && !std::isfinite(v.get<double>())) return "a non-finite number";
+  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  constexpr std::size_t kMaxShown = 80;
+  if (s.size() > kMaxShown) s = s.substr(0, kMaxShown) + "...";
+  return s;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string s;
+  for (std::size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + items[i];
+  return s;
+}
+
+std::string number_text(double x) {
+  std::ostringstream o;
+  o.precision(6);
+  o << x;
+  return o.str();
+}
+
+/// A closed, open or half-open interval of allowed numbers.
+struct Range {
+  double lo = -kInf, hi = kInf;
+  bool lo_open = false, hi_open = false;
+  bool contains(double x) const {
+    if (!std::isfinite(x)) return false;
+    const bool above = lo_open ? x > lo : x >= lo;
+    const bool below = hi_open ? x < hi : x <= hi;
+    return above && below;
+  }
+};
+constexpr Range kPositive{0, kInf, true, false};
+constexpr Range kNonNegative{0, kInf, false, false};
+constexpr Range kAny{};
+constexpr Range kUnitOpenClosed{0, 1, true, false};  // (0, 1]
+constexpr Range kUnitOpen{0, 1, true, true};         // (0, 1)
+
+/// One JSON object of the scene, with its dotted path for error messages.
+class Obj {
+ public:
+  Obj(const std::string& file, const json& j, std::string path)
+      : file_(file), j_(j), path_(std::move(path)) {
+    if (!j_.is_object()) throw InputError(file_, path_, show(j_), "an object {...}");
+  }
+
+  const std::string& file() const { return file_; }
+  const std::string& path() const { return path_; }
+  std::string key(const std::string& k) const { return path_.empty() ? k : path_ + "." + k; }
+
+  /// Rejects every key not in `allowed`.
+  void allow(const std::vector<std::string>& allowed) const {
+    for (auto it = j_.begin(); it != j_.end(); ++it)
+      if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end())
+        throw InputError(file_, key(it.key()), "", "one of: " + join(allowed));
+  }
+
+  bool has(const std::string& k) const { return j_.contains(k); }
+  const json* get(const std::string& k) const {
+    auto it = j_.find(k);
+    return it == j_.end() ? nullptr : &*it;
+  }
+  const json& need(const std::string& k, const std::string& expected) const {
+    const json* v = get(k);
+    if (!v) throw InputError(file_, key(k), "", expected + " (required key missing)");
+    return *v;
+  }
+  [[noreturn]] void fail(const std::string& k, const json& v, const std::string& expected) const {
+    throw InputError(file_, key(k), show(v), expected);
+  }
+
+  Obj object(const std::string& k) const { return Obj(file_, need(k, "an object {...}"), key(k)); }
+
+  double number(const std::string& k, const Range& r, const std::string& expected) const {
+    return to_number(k, need(k, expected), r, expected);
+  }
+  double number(const std::string& k, const Range& r, const std::string& expected,
+                double fallback) const {
+    const json* v = get(k);
+    return v ? to_number(k, *v, r, expected) : fallback;
+  }
+
+  long long integer(const std::string& k, long long lo, long long hi,
+                    const std::string& expected) const {
+    return to_integer(k, need(k, expected), lo, hi, expected);
+  }
+  long long integer(const std::string& k, long long lo, long long hi, const std::string& expected,
+                    long long fallback) const {
+    const json* v = get(k);
+    return v ? to_integer(k, *v, lo, hi, expected) : fallback;
+  }
+
+  std::string string(const std::string& k, const std::string& expected) const {
+    const json& v = need(k, expected);
+    if (!v.is_string()) fail(k, v, expected);
+    return v.get<std::string>();
+  }
+  std::string string(const std::string& k, const std::string& expected,
+                     const std::string& fallback) const {
+    return has(k) ? string(k, expected) : fallback;
+  }
+
+  bool boolean(const std::string& k, bool fallback) const {
+    const json* v = get(k);
+    if (!v) return fallback;
+    if (!v->is_boolean()) fail(k, *v, "true or false");
+    return v->get<bool>();
+  }
+
+  /// Three finite numbers, each in `r`.
+  std::array<double, 3> vec3(const std::string& k, const Range& r,
+                             const std::string& expected) const {
+    const json& v = need(k, expected);
+    if (!v.is_array() || v.size() != 3) fail(k, v, expected);
+    std::array<double, 3> out{};
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (!v[i].is_number() || !r.contains(v[i].get<double>())) fail(k, v, expected);
+      out[i] = v[i].get<double>();
+    }
+    return out;
+  }
+
+  /// A unit vector from three finite numbers that are not all zero.
+  std::array<double, 3> direction(const std::string& k) const {
+    const std::string expected = "a non-zero direction vector [x, y, z]";
+    std::array<double, 3> d = vec3(k, kAny, expected);
+    const double n = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+    if (!(n > 0) || !std::isfinite(n)) fail(k, *get(k), expected);
+    for (double& c : d) c /= n;
+    return d;
+  }
+
+  /// A list of distinct strings, each one of `allowed`.
+  std::vector<std::string> string_set(const std::string& k,
+                                      const std::vector<std::string>& allowed) const {
+    const json& v = *get(k);
+    const std::string expected = "a list of distinct names from: " + join(allowed);
+    if (!v.is_array()) fail(k, v, expected);
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const json& e = v[i];
+      const std::string ek = k + "[" + std::to_string(i) + "]";
+      if (!e.is_string() ||
+          std::find(allowed.begin(), allowed.end(), e.get<std::string>()) == allowed.end())
+        fail(ek, e, "one of: " + join(allowed));
+      if (std::find(out.begin(), out.end(), e.get<std::string>()) != out.end())
+        fail(ek, e, "each name once (a duplicate)");
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+
+ private:
+  double to_number(const std::string& k, const json& v, const Range& r,
+                   const std::string& expected) const {
+    if (!v.is_number() || !r.contains(v.get<double>())) fail(k, v, expected);
+    return v.get<double>();
+  }
+  long long to_integer(const std::string& k, const json& v, long long lo, long long hi,
+                       const std::string& expected) const {
+    if (v.is_number_unsigned()) {
+      const auto u = v.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(hi) || static_cast<long long>(u) < lo)
+        fail(k, v, expected);
+      return static_cast<long long>(u);
+    }
+    if (!v.is_number_integer()) fail(k, v, expected);
+    const auto x = v.get<std::int64_t>();
+    if (x < lo || x > hi) fail(k, v, expected);
+    return static_cast<long long>(x);
+  }
+
+  const std::string& file_;
+  const json& j_;
+  std::string path_;
+};
+
+// --- JSON text -> json, with syntax errors and duplicate keys reported by line -----------------
+
+/// 1-based line and column of byte offset `pos` (0-based) in `text`.
+std::string line_column(const std::string& text, std::size_t pos) {
+  pos = std::min(pos, text.size());
+  std::size_t line = 1, col = 1;
+  for (std::size_t i = 0; i < pos; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(col);
+}
+
+/// The nlohmann message without its "[json.exception.x.n] " prefix.
+std::string parser_message(const std::exception& e) {
+  std::string m = e.what();
+  const auto p = m.find("] ");
+  return p == std::string::npos ? m : m.substr(p + 2);
+}
+
+json parse_json_text(const std::string& text, const std::string& file) {
+  // Duplicate keys are legal JSON but nlohmann keeps only the last one, silently; a scene with a
+  // key twice is almost certainly a mistake, so the parser callback tracks the keys of every open
+  // object (and the element index of every open list, for the dotted path).
+  struct Frame {
+    bool is_array = false;
+    std::set<std::string> keys;
+    std::string key;
+    std::size_t count = 0;
+  };
+  std::vector<Frame> stack;
+  std::string duplicate;  // dotted path of the first duplicate key
+  auto path_of = [&stack](const std::string& last) {
+    std::string p;
+    for (const Frame& f : stack) {
+      if (f.is_array) {
+        p += "[" + std::to_string(f.count == 0 ? 0 : f.count - 1) + "]";
+      } else if (&f != &stack.back()) {
+        p += (p.empty() ? "" : ".") + f.key;
+      }
+    }
+    return p.empty() ? last : p + "." + last;
+  };
+  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    using E = json::parse_event_t;
+    if ((event == E::object_start || event == E::array_start || event == E::value) &&
+        !stack.empty() && stack.back().is_array)
+      ++stack.back().count;
+    if (event == E::object_start || event == E::array_start) {
+      Frame f;
+      f.is_array = event == E::array_start;
+      stack.push_back(std::move(f));
+    } else if (event == E::object_end || event == E::array_end) {
+      if (!stack.empty()) stack.pop_back();
+    } else if (event == E::key && !stack.empty()) {
+      const std::string k = parsed.is_string() ? parsed.get<std::string>() : parsed.dump();
+      if (!stack.back().keys.insert(k).second && duplicate.empty()) duplicate = path_of(k);
+      stack.back().key = k;
+    }
+    return true;
+  };
+
+  json root;
+  try {
+    root = json::parse(text, callback, /*allow_exceptions=*/true, /*ignore_comments=*/false);
+  } catch (const json::parse_error& e) {
+    // nlohmann's text repeats "parse error at line L, column C: "; keep only what follows.
+    const std::size_t pos = e.byte > 0 ? e.byte - 1 : 0;
+    std::string detail = parser_message(e);
+    const auto colon = detail.find(": ");
+    if (detail.rfind("parse error", 0) == 0 && colon != std::string::npos)
+      detail = detail.substr(colon + 2);
+    throw InputError(file, "",
+                     "invalid JSON at " + line_column(text, pos) + " (byte " +
+                         std::to_string(e.byte) + "): " + detail,
+                     "a JSON scene object (SPEC.md §3)");
+  } catch (const json::exception& e) {
+    // Number overflow (e.g. 1e999) and the like carry no position: find the literal instead.
+    std::string where;
+    const std::string m = e.what();
+    const auto a = m.find('\''), b = m.rfind('\'');
+    if (a != std::string::npos && b > a) {
+      const auto pos = text.find(m.substr(a + 1, b - a - 1));
+      if (pos != std::string::npos) where = " at " + line_column(text, pos);
+    }
+    throw InputError(file, "", "invalid JSON" + where + ": " + parser_message(e),
+                     "a JSON scene object with finite numbers (SPEC.md §3)");
+  }
+  if (!duplicate.empty())
+    throw InputError(file, duplicate, "the key a second time", "each key once per object");
+  return root;
+}
+
+// --- sections ---------------------------------------------------------------------------------
+
+void check_name(const Obj& root, const std::string& name) {
+  const std::string expected =
+      "a non-empty name of letters, digits, '_', '.' and '-' (it becomes a folder name)";
+  const bool chars_ok = std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+  });
+  if (name.empty() || !chars_ok || name == "." || name == "..")
+    root.fail("name", json(name), expected);
+}
+
+std::string resolve_bone_path(const std::string& vdb, const std::string& scene_file) {
+  fs::path p(vdb);
+  if (p.is_absolute() || scene_file.empty() || scene_file.front() == '<') return p.string();
+  return (fs::path(scene_file).parent_path() / p).lexically_normal().string();
+}
+
+/// Edge lengths the box phantom really has: round(size / voxel) whole voxels per axis
+/// (engine/phantom.cpp's layout).
+std::array<double, 3> box_extent_mm(const BoxPhantom& b) {
+  std::array<double, 3> e{};
+  for (int a = 0; a < 3; ++a) e[a] = std::round(b.size_mm[a] / b.voxel_mm) * b.voxel_mm;
+  return e;
+}
+
+std::string inside_box_text(const std::array<double, 3>& extent) {
+  return "a point inside the box phantom (|x| < " + number_text(extent[0] / 2) + ", |y| < " +
+         number_text(extent[1] / 2) + ", |z| < " + number_text(extent[2] / 2) + " mm)";
+}
+
+bool inside_box(const std::array<double, 3>& p, const std::array<double, 3>& extent) {
+  for (int a = 0; a < 3; ++a)
+    if (!(std::abs(p[a]) < extent[a] / 2)) return false;
+  return true;
+}
+
+BoxPhantom parse_box(const Obj& g) {
+  g.allow({"kind", "size_mm", "voxel_mm", "porosity", "permeability_m2", "shell_mm", "sink_faces",
+           "vein"});
+  BoxPhantom b;
+  b.size_mm = g.vec3("size_mm", kPositive, "three positive edge lengths [X, Y, Z] in mm");
+  const double min_edge = std::min({b.size_mm[0], b.size_mm[1], b.size_mm[2]});
+  b.voxel_mm = g.number("voxel_mm", Range{0, min_edge / 2, true, false},
+                        "a positive voxel edge in mm, at most half the smallest box edge (" +
+                            number_text(min_edge / 2) + " mm)");
+  double voxels = 1;
+  for (double s : b.size_mm) voxels *= std::round(s / b.voxel_mm) + 2;
+  if (voxels > kMaxBoxVoxels)
+    g.fail("voxel_mm", *g.get("voxel_mm"),
+           "a voxel edge giving at most " + number_text(kMaxBoxVoxels) +
+               " voxels with the sink layers (this gives " + number_text(voxels) +
+               "; use a .vdb bone for larger models)");
+  b.porosity = g.number("porosity", kUnitOpenClosed, "a pore fraction in (0, 1]");
+  if (g.has("permeability_m2"))
+    b.permeability_m2 =
+        g.vec3("permeability_m2", kPositive, "three positive permeabilities [kx, ky, kz] in m^2");
+  b.shell_mm = g.number("shell_mm", Range{0, min_edge / 2, false, true},
+                        "a shell thickness in mm, >= 0 and less than half the smallest box edge (" +
+                            number_text(min_edge / 2) + " mm)",
+                        0.0);
+  if (b.shell_mm > 0) {
+    // The generator makes the shell max(1, round(shell / voxel)) whole voxel layers thick and
+    // needs trabecular bone left between the two sides of every axis.
+    const long layers = std::max(1L, std::lround(b.shell_mm / b.voxel_mm));
+    const double min_voxels = std::round(min_edge / b.voxel_mm);
+    if (!(2.0 * static_cast<double>(layers) < min_voxels))
+      g.fail("shell_mm", *g.get("shell_mm"),
+             "a shell thinner than half the smallest box edge (it is " + std::to_string(layers) +
+                 " voxel layers on each side of " + number_text(min_voxels) + ")");
+  }
+  if (g.has("sink_faces"))
+    b.sink_faces = g.string_set("sink_faces", {"+x", "-x", "+y", "-y", "+z", "-z"});
+  if (g.has("vein")) {
+    const Obj v = g.object("vein");
+    v.allow({"start_mm", "direction", "diameter_mm", "route"});
+    b.vein = true;
+    b.vein_start_mm = v.vec3("start_mm", kAny, "a point [x, y, z] in mm inside the box");
+    if (!inside_box(b.vein_start_mm, box_extent_mm(b)))
+      v.fail("start_mm", *v.get("start_mm"), inside_box_text(box_extent_mm(b)));
+    b.vein_direction = v.direction("direction");
+    b.vein_diameter_mm = v.number("diameter_mm", kPositive, "a positive vein diameter in mm");
+    const std::string route =
+        v.string("route", "basivertebral_vein or segmental_vein", "basivertebral_vein");
+    if (route == "basivertebral_vein")
+      b.vein_route = LeakRoute::BasivertebralVein;
+    else if (route == "segmental_vein")
+      b.vein_route = LeakRoute::SegmentalVein;
+    else
+      v.fail("route", json(route), "basivertebral_vein or segmental_vein");
+  }
+  return b;
+}
+
+BoneSource parse_bone(const Obj& root) {
+  const Obj b = root.object("bone");
+  b.allow({"vdb", "generate"});
+  BoneSource src;
+  if (b.has("vdb") == b.has("generate"))
+    throw InputError(b.file(), "bone", show(*root.get("bone")),
+                     "exactly one of {\"vdb\": path} or {\"generate\": {...}}");
+  if (b.has("vdb")) {
+    const std::string vdb = b.string("vdb", "a path to a bone .vdb file");
+    if (vdb.empty()) b.fail("vdb", json(vdb), "a path to a bone .vdb file");
+    src.kind = BoneSource::Kind::File;
+    src.vdb_path = resolve_bone_path(vdb, root.file());
+    return src;
+  }
+  const Obj g = b.object("generate");
+  const std::string kind = g.string("kind", "box (the vertebra generator is not in this version)");
+  if (kind != "box")
+    g.fail("kind", json(kind), "box (the vertebra generator is not in this version)");
+  src.kind = BoneSource::Kind::Box;
+  src.box = parse_box(g);
+  return src;
+}
+
+Rheology parse_cement(const Obj& root) {
+  const Obj c = root.object("cement");
+  if (c.has("curing"))
+    c.fail("curing", *c.get("curing"),
+           "no \"curing\" object (cure kinetics are not supported by this version)");
+  if (c.has("preset") == c.has("model"))
+    throw InputError(c.file(), "cement", show(*root.get("cement")),
+                     "exactly one of {\"preset\": name} or {\"model\": ..., parameters}");
+  if (c.has("preset")) {
+    c.allow({"preset"});
+    const std::string name = c.string("preset", "a preset name (see `cementflow presets`)");
+    Rheology r = find_preset(name, c.file()).rheology;
+    r.preset = name;
+    return r;
+  }
+
+  const std::vector<std::string> models{"newtonian", "power_law", "cross", "carreau_yasuda",
+                                        "herschel_bulkley"};
+  const std::string model = c.string("model", "one of: " + join(models));
+  Rheology r;
+  // Viscosity clamps are an extension for every shear-dependent model (SPEC.md lists them for
+  // the power law); a Newtonian cement has no use for them.
+  const std::vector<std::string> clamps{"min_viscosity_pa_s", "max_viscosity_pa_s"};
+  auto allow_with = [&c, &clamps](std::vector<std::string> keys, bool with_clamps) {
+    keys.insert(keys.begin(), "model");
+    if (with_clamps) keys.insert(keys.end(), clamps.begin(), clamps.end());
+    c.allow(keys);
+  };
+  if (model == "newtonian") {
+    allow_with({"viscosity_pa_s"}, false);
+    r.model = RheologyModel::Newtonian;
+    r.viscosity_pa_s = c.number("viscosity_pa_s", kPositive, "a positive viscosity in Pa·s");
+    // The default clamps must not cut a Newtonian cement's own viscosity.
+    r.min_viscosity_pa_s = std::min(r.min_viscosity_pa_s, r.viscosity_pa_s);
+    r.max_viscosity_pa_s = std::max(r.max_viscosity_pa_s, r.viscosity_pa_s);
+    return r;
+  }
+  if (model == "power_law") {
+    allow_with({"consistency_pa_sn", "flow_index"}, true);
+    r.model = RheologyModel::PowerLaw;
+    r.consistency_pa_sn = c.number("consistency_pa_sn", kPositive, "a positive K in Pa·s^n");
+    r.flow_index = c.number("flow_index", kPositive, "a positive flow index n");
+  } else if (model == "cross" || model == "carreau_yasuda") {
+    const bool cross = model == "cross";
+    if (cross)
+      allow_with({"zero_shear_viscosity_pa_s", "infinite_shear_viscosity_pa_s", "time_constant_s",
+                  "rate_index"},
+                 true);
+    else
+      allow_with({"zero_shear_viscosity_pa_s", "infinite_shear_viscosity_pa_s", "time_constant_s",
+                  "flow_index", "yasuda_a"},
+                 true);
+    r.model = cross ? RheologyModel::Cross : RheologyModel::CarreauYasuda;
+    r.zero_shear_viscosity_pa_s =
+        c.number("zero_shear_viscosity_pa_s", kPositive, "a positive viscosity in Pa·s");
+    r.infinite_shear_viscosity_pa_s = c.number(
+        "infinite_shear_viscosity_pa_s", Range{0, r.zero_shear_viscosity_pa_s, false, true},
+        "a viscosity in Pa·s, >= 0 and below zero_shear_viscosity_pa_s (" +
+            number_text(r.zero_shear_viscosity_pa_s) + ")");
+    r.time_constant_s = c.number("time_constant_s", kPositive, "a positive time constant in s");
+    if (cross) {
+      r.rate_index = c.number("rate_index", kPositive, "a positive rate index m");
+    } else {
+      r.flow_index = c.number("flow_index", kPositive, "a positive flow index n");
+      r.yasuda_a = c.number("yasuda_a", kPositive, "a positive Yasuda exponent a");
+    }
+  } else if (model == "herschel_bulkley") {
+    allow_with({"yield_stress_pa", "consistency_pa_sn", "flow_index", "regularization_s"}, true);
+    r.model = RheologyModel::HerschelBulkley;
+    r.yield_stress_pa = c.number("yield_stress_pa", kNonNegative, "a yield stress in Pa, >= 0");
+    r.consistency_pa_sn = c.number("consistency_pa_sn", kPositive, "a positive K in Pa·s^n");
+    r.flow_index = c.number("flow_index", kPositive, "a positive flow index n");
+    r.regularization_s =
+        c.number("regularization_s", kPositive, "a positive Papanastasiou regularization in s",
+                 r.regularization_s);
+  } else {
+    c.fail("model", json(model), "one of: " + join(models));
+  }
+  r.min_viscosity_pa_s = c.number("min_viscosity_pa_s", kPositive, "a positive viscosity in Pa·s",
+                                  r.min_viscosity_pa_s);
+  r.max_viscosity_pa_s = c.number(
+      "max_viscosity_pa_s", Range{r.min_viscosity_pa_s, kInf, true, false},
+      "a viscosity in Pa·s above min_viscosity_pa_s (" + number_text(r.min_viscosity_pa_s) + ")",
+      r.max_viscosity_pa_s);
+  return r;
+}
+
+Needle parse_needle(const std::string& file, const json& j, const std::string& path,
+                    const BoneSource& bone) {
+  const Obj n(file, j, path);
+  n.allow({"tip_mm", "direction", "gauge", "inner_diameter_mm", "length_mm", "opening"});
+  Needle nd;
+  nd.tip_mm = n.vec3("tip_mm", kAny, "a point [x, y, z] in mm");
+  if (bone.kind == BoneSource::Kind::Box && !inside_box(nd.tip_mm, box_extent_mm(bone.box)))
+    n.fail("tip_mm", *n.get("tip_mm"), inside_box_text(box_extent_mm(bone.box)));
+  nd.direction = n.direction("direction");
+  if (n.has("gauge") && n.has("inner_diameter_mm"))
+    throw InputError(file, n.key("inner_diameter_mm"), show(*n.get("inner_diameter_mm")),
+                     "either gauge or inner_diameter_mm, not both");
+  if (n.has("gauge")) {
+    const long long g = n.integer("gauge", std::numeric_limits<int>::min(),
+                                  std::numeric_limits<int>::max(), "an integer Stubs gauge");
+    nd.gauge = static_cast<int>(g);
+    nd.inner_diameter_mm = gauge_inner_diameter_mm(nd.gauge, file, n.key("gauge"));
+  } else if (n.has("inner_diameter_mm")) {
+    nd.gauge = 0;
+    nd.inner_diameter_mm =
+        n.number("inner_diameter_mm", kPositive, "a positive inner diameter in mm");
+  } else {
+    throw InputError(file, n.key("gauge"), "",
+                     "a Stubs gauge or an inner_diameter_mm (one of them is required)");
+  }
+  nd.length_mm = n.number("length_mm", kPositive, "a positive cannula length in mm");
+  const std::string opening = n.string("opening", "front or side", "front");
+  if (opening != "front" && opening != "side") n.fail("opening", json(opening), "front or side");
+  nd.side_opening = opening == "side";
+  return nd;
+}
+
+Injection parse_injection(const Obj& root, const BoneSource& bone) {
+  const Obj in = root.object("injection");
+  const std::string mode_expected = "vertebroplasty (kyphoplasty is not supported by this version)";
+  Injection inj;
+  inj.mode = in.string("mode", mode_expected, "vertebroplasty");
+  if (inj.mode != "vertebroplasty") in.fail("mode", json(inj.mode), mode_expected);
+  for (const char* k : {"balloon", "balloons"})
+    if (in.has(k))
+      in.fail(k, *in.get(k),
+              "no balloon in a vertebroplasty (kyphoplasty is not supported by this version)");
+  in.allow({"mode", "needle", "needles", "flow_rate_ml_per_min", "volume_ml",
+            "start_after_mixing_s", "max_pressure_mpa", "stop_at_leak"});
+
+  if (in.has("needle") && in.has("needles"))
+    throw InputError(root.file(), in.key("needles"), show(*in.get("needles")),
+                     "either injection.needle or injection.needles, not both");
+  if (in.has("needle")) {
+    inj.needles.push_back(parse_needle(root.file(), *in.get("needle"), in.key("needle"), bone));
+  } else if (in.has("needles")) {
+    const json& list = *in.get("needles");
+    if (!list.is_array() || list.empty())
+      in.fail("needles", list, "a non-empty list of needle objects");
+    for (std::size_t i = 0; i < list.size(); ++i)
+      inj.needles.push_back(parse_needle(root.file(), list[i],
+                                         in.key("needles") + "[" + std::to_string(i) + "]", bone));
+  } else {
+    throw InputError(root.file(), in.key("needle"), "",
+                     "a needle object, or a list under injection.needles (required key missing)");
+  }
+
+  inj.flow_rate_m3_s =
+      in.number("flow_rate_ml_per_min", kPositive, "a positive flow rate in mL/min") * kM3PerMl /
+      kSecondsPerMinute;
+  inj.volume_m3 = in.number("volume_ml", kPositive, "a positive volume in mL") * kM3PerMl;
+  inj.start_after_mixing_s = in.number("start_after_mixing_s", kNonNegative, "a time in s, >= 0",
+                                       inj.start_after_mixing_s);
+  inj.max_pressure_pa = in.number("max_pressure_mpa", kPositive, "a positive pressure in MPa",
+                                  inj.max_pressure_pa / kPaPerMpa) *
+                        kPaPerMpa;
+  inj.stop_at_leak = in.boolean("stop_at_leak", inj.stop_at_leak);
+  return inj;
+}
+
+SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
+  SimulationSettings s;
+  const double needed_s = inj.volume_m3 / inj.flow_rate_m3_s;
+  const std::string time_expected =
+      "at least volume_ml / flow_rate_ml_per_min = " + number_text(needed_s) + " s";
+  if (root.has("simulation")) {
+    const Obj o = root.object("simulation");
+    o.allow({"max_time_s", "output_interval_s", "pressure_tolerance", "max_solver_iterations",
+             "courant", "picard_tolerance", "max_picard_iterations", "corey_exponent",
+             "arrival_saturation"});
+    s.max_time_s = o.number("max_time_s", kPositive, "a positive time in s", s.max_time_s);
+    s.output_interval_s =
+        o.number("output_interval_s", kPositive, "a positive interval in s", s.output_interval_s);
+    s.pressure_tolerance = o.number("pressure_tolerance", kUnitOpen,
+                                    "a relative residual in (0, 1)", s.pressure_tolerance);
+    s.max_solver_iterations =
+        static_cast<int>(o.integer("max_solver_iterations", 1, std::numeric_limits<int>::max(),
+                                   "a positive integer", s.max_solver_iterations));
+    s.courant = o.number("courant", kPositive, "a positive Courant number", s.courant);
+    s.picard_tolerance =
+        o.number("picard_tolerance", kUnitOpen, "a relative change in (0, 1)", s.picard_tolerance);
+    s.max_picard_iterations =
+        static_cast<int>(o.integer("max_picard_iterations", 1, std::numeric_limits<int>::max(),
+                                   "a positive integer", s.max_picard_iterations));
+    s.corey_exponent =
+        o.number("corey_exponent", kPositive, "a positive Corey exponent", s.corey_exponent);
+    s.arrival_saturation = o.number("arrival_saturation", kUnitOpenClosed,
+                                    "a cement fraction in (0, 1]", s.arrival_saturation);
+    if (s.max_time_s < needed_s * (1 - kTimeSlack) && o.has("max_time_s"))
+      o.fail("max_time_s", *o.get("max_time_s"), time_expected);
+  }
+  if (s.max_time_s < needed_s * (1 - kTimeSlack))
+    throw InputError(root.file(), "simulation.max_time_s", number_text(s.max_time_s) + " (default)",
+                     time_expected);
+  return s;
+}
+
+std::vector<std::string> parse_output(const Obj& root, std::vector<std::string> grids) {
+  if (!root.has("output")) return grids;
+  const Obj o = root.object("output");
+  o.allow({"grids"});
+  if (o.has("grids"))
+    grids = o.string_set("grids",
+                         {"cement_fraction", "arrival_time", "pressure", "velocity", "viscosity"});
+  return grids;
+}
+
+}  // namespace
+
+Scene parse_scene(const std::string& json_text, const std::string& file) {
+  const json doc = parse_json_text(json_text, file);
+  if (!doc.is_object()) throw InputError(file, "", show(doc), "a JSON scene object (SPEC.md §3)");
+  const Obj root(file, doc, "");
+  root.allow({"schema", "name", "bone", "cement", "marrow", "injection", "simulation", "output"});
+
+  Scene s;
+  s.file = file;
+  s.schema = static_cast<int>(root.integer("schema", 1, 1, "1 (the scene schema of this version)"));
+  s.name = root.string("name", "a name string");
+  check_name(root, s.name);
+  s.bone = parse_bone(root);
+  s.cement = parse_cement(root);
+  if (root.has("marrow")) {
+    const Obj m = root.object("marrow");
+    m.allow({"viscosity_pa_s"});
+    s.marrow_viscosity_pa_s = m.number("viscosity_pa_s", kPositive, "a positive viscosity in Pa·s",
+                                       s.marrow_viscosity_pa_s);
+  }
+  s.injection = parse_injection(root, s.bone);
+  s.simulation = parse_simulation(root, s.injection);
+  s.output_grids = parse_output(root, s.output_grids);
+  return s;
+}
+
+Scene load_scene(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw InputError(path, "", "a directory", "a readable scene file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw InputError(path, "", fs::exists(path, ec) ? "a file that cannot be read" : "no such file",
+                     "a readable scene file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw InputError(path, "", "a read error", "a readable scene file");
+  return parse_scene(text.str(), path);
+}
+
+BoneBlocks make_bone(const Scene& scene) {
+  BoneBlocks bone = scene.bone.kind == BoneSource::Kind::File ? load_bone(scene.bone.vdb_path)
+                                                              : generate_box(scene.bone.box);
+  complete_bone(bone);
+  return bone;
+}
+
+}  // namespace cementflow

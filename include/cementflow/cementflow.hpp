@@ -1,0 +1,15 @@
+#pragma once
+/// @file cementflow.hpp
+/// @brief The cementflow library: load or generate a bone, build a scene, run it (with progress
+///        and cancel), get the report as a struct and as JSON (SPEC.md §7).
+
+#include "cementflow/bone.hpp"
+#include "cementflow/errors.hpp"
+#include "cementflow/info.hpp"
+#include "cementflow/needle.hpp"
+#include "cementflow/report.hpp"
+#include "cementflow/rheology.hpp"
+#include "cementflow/runtime.hpp"
+#include "cementflow/scene.hpp"
+#include "cementflow/simulation.hpp"
+#include "cementflow/version.hpp"

@@ -1,0 +1,66 @@
+#pragma once
+/// @file report.hpp
+/// @brief The run report (SPEC.md §5) as a struct and as JSON.
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace cementflow {
+
+/// One leak route's tally.
+struct Leak {
+  std::string route;
+  double volume_ml = 0;
+  double first_time_s = 0;
+  double first_injected_ml = 0;
+  std::array<double, 3> location_mm{0, 0, 0};
+};
+
+/// The report of one run.
+struct Report {
+  int schema = 1;
+  std::string scene;
+  struct Engine {
+    std::string version, backend;
+    int threads = 1;
+    std::string precision = "float32+float64";
+  } engine;
+  struct Grid {
+    double voxel_mm = 0;
+    long long active_voxels = 0;
+    long long blocks = 0;
+  } grid;
+  double wall_time_s = 0;
+  std::string status = "completed";  ///< completed | stopped_at_leak | stopped_at_pressure_limit | failed
+  std::string message;               ///< extension: why it stopped or failed
+  double injected_volume_ml = 0;
+  double peak_injection_pressure_mpa = 0;
+  double peak_tip_pressure_kpa = 0;
+  std::vector<Leak> leaks;
+  double leak_volume_ml = 0;
+  struct Risk {
+    double score = 0;
+    std::string cls = "low";
+    std::string basis;
+  } leak_risk;
+  struct Fill {
+    double cement_volume_in_bone_ml = 0;
+    std::array<bool, 2> endplate_contact{false, false};  ///< inferior, superior
+    double max_spread_mm = 0;
+  } fill;
+  double mass_balance_error = 0;
+  /// rows: time_s, injected_ml, injection_pressure_mpa, tip_pressure_kpa
+  std::vector<std::array<double, 4>> timeline;
+  struct Solver {
+    long long pressure_solves = 0, total_iterations = 0, max_iterations = 0, steps = 0;
+    long long transport_sweeps = 0;  ///< implicit transport sweeps, all steps
+  } solver;  ///< extension: solver statistics
+};
+
+/// The report as JSON text (SPEC.md §5), pretty-printed.
+std::string to_json(const Report& r);
+/// The timeline as CSV with a header line (pressure_curve.csv).
+std::string timeline_csv(const Report& r);
+
+}  // namespace cementflow

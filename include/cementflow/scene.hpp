@@ -1,0 +1,77 @@
+#pragma once
+/// @file scene.hpp
+/// @brief A scene (SPEC.md §3): bone, cement, marrow, injection, simulation and output settings,
+///        parsed and checked once at the boundary and converted to SI.
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "cementflow/bone.hpp"
+#include "cementflow/rheology.hpp"
+
+namespace cementflow {
+
+/// One needle (cannula) of a vertebroplasty injection, scene coordinates in mm.
+struct Needle {
+  std::array<double, 3> tip_mm{0, 0, 0};
+  std::array<double, 3> direction{0, 1, 0};  ///< unit vector from hub to tip
+  int gauge = 11;                            ///< Stubs gauge, 0 if an inner diameter was given
+  double inner_diameter_mm = 2.39;
+  double length_mm = 120;
+  bool side_opening = false;                 ///< "opening": "side"
+};
+
+/// Where the bone comes from.
+struct BoneSource {
+  enum class Kind { File, Box } kind = Kind::Box;
+  std::string vdb_path;  ///< resolved against the scene file's folder
+  BoxPhantom box;
+};
+
+/// The injection (SPEC.md §3).
+struct Injection {
+  std::string mode = "vertebroplasty";
+  std::vector<Needle> needles;
+  double flow_rate_m3_s = 5e-8;        ///< total over all needles (3 mL/min)
+  double volume_m3 = 4e-6;             ///< target injected volume
+  double start_after_mixing_s = 300;
+  double max_pressure_pa = 10e6;       ///< injection-pressure limit (extension: max_pressure_mpa)
+  bool stop_at_leak = false;           ///< extension: stop at the first leak
+};
+
+/// Numerical settings (SPEC.md §3 "simulation", with extensions).
+struct SimulationSettings {
+  double max_time_s = 600;
+  double output_interval_s = 10;
+  double pressure_tolerance = 1e-8;     ///< relative residual of the pressure solve
+  int max_solver_iterations = 20000;
+  double courant = 1.0;                 ///< front cells filled per step (implicit transport)
+  double picard_tolerance = 1e-3;       ///< relative viscosity change
+  int max_picard_iterations = 8;
+  double corey_exponent = 1;            ///< relative permeability exponent (1 = linear)
+  double arrival_saturation = 0.5;      ///< cement fraction that counts as arrival
+};
+
+/// A whole scene.
+struct Scene {
+  int schema = 1;
+  std::string name = "scene";
+  std::string file;                     ///< where it was read from ("" if built in code)
+  BoneSource bone;
+  Rheology cement;
+  double marrow_viscosity_pa_s = 0.04;  ///< Bryant et al. 1989 (PHYSICS.md §L2)
+  Injection injection;
+  SimulationSettings simulation;
+  std::vector<std::string> output_grids{"cement_fraction", "arrival_time", "pressure"};
+};
+
+/// Reads and checks a scene file. Throws InputError naming the file, the key and the value.
+Scene load_scene(const std::string& path);
+/// Parses scene JSON text; `file` names it in errors and resolves relative paths.
+Scene parse_scene(const std::string& json_text, const std::string& file);
+
+/// Loads or generates the scene's bone and completes it (permeability law, routes).
+BoneBlocks make_bone(const Scene& scene);
+
+}  // namespace cementflow

@@ -1,0 +1,154 @@
+#pragma once
+// Cement rheology on the device (PHYSICS.md §L1c, §L4): the generalized-Newtonian viscosity laws
+// and the Christopher–Middleman porous-media closure as pure inline functions of a small POD
+// parameter struct. Formulas only: no allocation, no exceptions, no I/O (STYLE.md habit 3).
+// The host functions of include/cementflow/rheology.hpp (engine/rheology.cpp) call these same
+// functions, so the host twin is the serial reference of the device code (STYLE.md habit 8).
+
+#include <Kokkos_Core.hpp>
+
+namespace cementflow::kernels {
+
+namespace rheology_math {
+// Kokkos 3.7 promoted the math functions from Kokkos::Experimental to Kokkos (kokkos/kokkos
+// PR #4791); Kokkos 4 dropped the Experimental spelling. Kokkos 3.4 (tools/setup.sh) has only it.
+#if KOKKOS_VERSION >= 30700
+using Kokkos::exp;
+using Kokkos::expm1;
+using Kokkos::fabs;
+using Kokkos::fmax;
+using Kokkos::fmin;
+using Kokkos::pow;
+using Kokkos::sqrt;
+#else
+using Kokkos::Experimental::exp;
+using Kokkos::Experimental::expm1;
+using Kokkos::Experimental::fabs;
+using Kokkos::Experimental::fmax;
+using Kokkos::Experimental::fmin;
+using Kokkos::Experimental::pow;
+using Kokkos::Experimental::sqrt;
+#endif
+}  // namespace rheology_math
+
+/// Parameters of one cement model in SI units, flat so that kernels can capture it by value.
+/// Built on the host from a cementflow::Rheology by detail::to_params (engine/rheology_params.hpp).
+struct RheologyParams {
+  static constexpr int newtonian = 0;
+  static constexpr int power_law = 1;
+  static constexpr int cross = 2;
+  static constexpr int carreau_yasuda = 3;
+  static constexpr int herschel_bulkley = 4;
+
+  int model = newtonian;
+  double viscosity = 100.0;      ///< Newtonian mu (Pa s)
+  double consistency = 300.0;    ///< K (Pa s^n), power law and Herschel–Bulkley
+  double flow_index = 0.5;       ///< n
+  double mu0 = 0.0;              ///< zero-shear viscosity (Pa s), Cross and Carreau–Yasuda
+  double mu_inf = 0.0;           ///< infinite-shear viscosity (Pa s)
+  double lambda = 0.0;           ///< time constant (s)
+  double rate_index = 0.0;       ///< Cross m
+  double yasuda_a = 2.0;         ///< Carreau–Yasuda a
+  double yield_stress = 0.0;     ///< Herschel–Bulkley tau_y (Pa)
+  double regularization = 1e-3;  ///< Papanastasiou m (s)
+  double min_viscosity = 1e-3;   ///< lower clamp (Pa s)
+  double max_viscosity = 7.5e4;  ///< upper clamp (Pa s)
+};
+
+/// Shear-rate floor (1/s). Every law is evaluated at max(gamma_dot, kMinShearRate), so that
+/// gamma_dot <= 0 (and NaN, which fmax discards) gives the finite, clamped low-rate limit
+/// instead of a division by zero or pow(0, n - 1) = inf. 1e-12 1/s is nine decades below the
+/// slowest shear in the bone (~0.1 1/s, PHYSICS.md §L1c), so it never changes a physical result.
+constexpr double kMinShearRate = 1e-12;
+
+/// Below this argument (1 - e^-x)/x is replaced by its series 1 - x/2: the next term, x^2/6, is
+/// under 2e-17, below double round-off; it also makes x = 0 (m = 0) exact with no 0/0.
+constexpr double kPapanastasiouSeriesBelow = 1e-8;
+
+/// Clamps a viscosity into [min_viscosity, max_viscosity] (PHYSICS.md §L1c: eta_max is the cured
+/// plateau). fmax also maps NaN to the lower bound.
+KOKKOS_INLINE_FUNCTION double clamp_viscosity(const RheologyParams& p, double mu) {
+  return rheology_math::fmin(rheology_math::fmax(mu, p.min_viscosity), p.max_viscosity);
+}
+
+/// The constitutive law before clamping, at a shear rate g >= kMinShearRate (1/s).
+///  - Newtonian:        mu
+///  - power law:        K g^(n-1)
+///  - Cross:            mu_inf + (mu0 - mu_inf) / (1 + (lambda g)^m)
+///  - Carreau–Yasuda:   mu_inf + (mu0 - mu_inf) (1 + (lambda g)^a)^((n-1)/a)
+///  - Herschel–Bulkley, Papanastasiou-regularized (Papanastasiou 1987, J Rheol 31:385):
+///                      tau_y (1 - e^(-m g)) / g + K g^(n-1)
+///    written as tau_y m (1 - e^-x)/x with x = m g, using expm1 (no cancellation for small x)
+///    and the series below kPapanastasiouSeriesBelow; its g -> 0 limit is tau_y m + K g^(n-1).
+KOKKOS_INLINE_FUNCTION double unclamped_viscosity(const RheologyParams& p, double g) {
+  namespace km = rheology_math;
+  switch (p.model) {
+    case RheologyParams::power_law:
+      return p.consistency * km::pow(g, p.flow_index - 1.0);
+    case RheologyParams::cross:
+      return p.mu_inf + (p.mu0 - p.mu_inf) / (1.0 + km::pow(p.lambda * g, p.rate_index));
+    case RheologyParams::carreau_yasuda:
+      return p.mu_inf + (p.mu0 - p.mu_inf) * km::pow(1.0 + km::pow(p.lambda * g, p.yasuda_a),
+                                                     (p.flow_index - 1.0) / p.yasuda_a);
+    case RheologyParams::herschel_bulkley: {
+      const double x = p.regularization * g;
+      const double f = x > kPapanastasiouSeriesBelow ? -km::expm1(-x) / x : 1.0 - 0.5 * x;
+      return p.yield_stress * p.regularization * f + p.consistency * km::pow(g, p.flow_index - 1.0);
+    }
+    default:
+      return p.viscosity;
+  }
+}
+
+/// Apparent viscosity (Pa s) at shear rate gamma_dot (1/s): the law at the floored rate, clamped.
+KOKKOS_INLINE_FUNCTION double viscosity(const RheologyParams& p, double gamma_dot) {
+  return clamp_viscosity(p, unclamped_viscosity(p, rheology_math::fmax(gamma_dot, kMinShearRate)));
+}
+
+/// Christopher–Middleman apparent (Newtonian) shear rate of a porous medium (1/s):
+/// Gamma = 12 |u| / sqrt(150 k phi) (PHYSICS.md §L4, Christopher & Middleman 1965). A voxel with
+/// k phi <= 0 carries no flow; it gets Gamma = 0 (the floored low-rate limit).
+KOKKOS_INLINE_FUNCTION double porous_shear_rate(double u, double k, double phi) {
+  const double s = 150.0 * k * phi;
+  return s > 0.0 ? 12.0 * rheology_math::fabs(u) / rheology_math::sqrt(s) : 0.0;
+}
+
+/// Rabinowitsch factor c_n = (3n + 1)/(4n) used by the porous closure: the power-law index for
+/// the power law and Herschel–Bulkley, 1 (the n = 1 form) for the other models.
+KOKKOS_INLINE_FUNCTION double porous_rate_factor(const RheologyParams& p) {
+  if (p.model == RheologyParams::power_law || p.model == RheologyParams::herschel_bulkley)
+    return (3.0 * p.flow_index + 1.0) / (4.0 * p.flow_index);
+  return 1.0;
+}
+
+/// Effective viscosity (Pa s) of the cement in the generalized Darcy law -grad p = (mu_eff/k) u
+/// at Darcy speed |u| (m/s), permeability k (m^2) and porosity phi.
+///
+/// Derivation. Christopher & Middleman (1965) model the pores as a bundle of tortuous capillaries
+/// (Blake–Kozeny: tortuosity 25/12, hydraulic diameter from k and phi). In one capillary the
+/// Newtonian wall shear rate is Gamma = 12|u|/sqrt(150 k phi), and the effective viscosity is the
+/// capillary's wall stress over that rate, mu_eff = tau_w / Gamma, with tau_w from
+/// Rabinowitsch–Mooney. For a power law the wall rate is c_n Gamma, c_n = (3n+1)/(4n), so
+///   mu_eff = K (c_n Gamma)^n / Gamma = c_n K (c_n Gamma)^(n-1) = c_n mu(c_n Gamma)            (*)
+/// and, since (9 + 3/n)^n = 12^n c_n^n, this is exactly PHYSICS.md §L4/§M6:
+///   mu_eff = H |u|^(n-1),  H = (K/12)(9 + 3/n)^n (150 k phi)^((1-n)/2).
+/// (*) is what is evaluated here, so one code path serves every model:
+///  - power law: c_n from its n (exact CM);
+///  - Herschel–Bulkley: c_n from its n. Justification: in (*) the yield term tau_y/(c_n Gamma)
+///    is multiplied back by c_n, so it stays tau_y/Gamma (the n = 1 form) whatever c_n is, while
+///    the viscous term becomes exactly the CM power law. Hence tau_y = 0 gives the power-law
+///    closure identically (no jump between the models), n = 1 gives the n = 1 form, and the yield
+///    part equals the n = 1 form, which for a Bingham capillary (Buckingham–Reiner) is within a
+///    factor 3/4..1 of the exact yield contribution (4/3 tau_y/Gamma when the plug is thin,
+///    tau_y/Gamma when it fills the tube);
+///  - Newtonian, Cross, Carreau–Yasuda: c_n = 1, the viscosity at Gamma (the n = 1 form; their
+///    local index varies with the rate, so no single n is exact).
+/// The result is clamped like viscosity().
+KOKKOS_INLINE_FUNCTION double porous_viscosity(const RheologyParams& p, double u, double k,
+                                               double phi) {
+  const double c = porous_rate_factor(p);
+  const double g = rheology_math::fmax(c * porous_shear_rate(u, k, phi), kMinShearRate);
+  return clamp_viscosity(p, c * unclamped_viscosity(p, g));
+}
+
+}  // namespace cementflow::kernels

@@ -1,0 +1,103 @@
+#pragma once
+// Cement saturation transport  phi ds/dt + div(f_c(s) u) = q_c  (PHYSICS.md §M2), first-order
+// upwind in the face flux, IMPLICIT in time per cell. The implicit cell equation
+//   phi V (s - s0) / dt + f(s) Out = q_c + sum_in F_in f(s_upwind)
+// is monotone in s and has one root in [0, 1]; the neighbours' s come from the previous sweep
+// (nonlinear Jacobi), which converges in as many sweeps as cells the front crosses in one step.
+// Formulas only (STYLE.md habit 3).
+
+#include <Kokkos_Core.hpp>
+
+#include "kernels/grid_kernels.hpp"
+#include "kernels/kokkos_math.hpp"
+#include "kernels/pressure_kernels.hpp"
+
+namespace cementflow::kernels {
+
+/// Corey relative permeability s^a (a = 1: linear, PHYSICS.md §M2 default).
+KOKKOS_INLINE_FUNCTION double rel_perm(double s, double a) {
+  const double c = s < 0 ? 0.0 : (s > 1 ? 1.0 : s);
+  return a == 1.0 ? c : math::pow(c, a);
+}
+
+/// Total mobility lambda_t = kr_c(s)/mu_c + kr_m(1-s)/mu_m (1/(Pa s)).
+KOKKOS_INLINE_FUNCTION double total_mobility(double s, double mu_c, double mu_m, double a) {
+  return rel_perm(s, a) / mu_c + rel_perm(1.0 - s, a) / mu_m;
+}
+
+/// Cement fractional flow f_c = lambda_c / lambda_t.
+KOKKOS_INLINE_FUNCTION double fractional_flow(double s, double mu_c, double mu_m, double a) {
+  const double lc = rel_perm(s, a) / mu_c;
+  const double lm = rel_perm(1.0 - s, a) / mu_m;
+  const double t = lc + lm;
+  return t > 0 ? lc / t : 0.0;
+}
+
+/// Root in [0,1] of  cap (s - s0) + f(s) out = in_c  by bisection (f increasing, so the left side
+/// is increasing in s). 60 halvings give 2^-60 ~ 1e-18 in s: below double round-off of s.
+KOKKOS_INLINE_FUNCTION double solve_cell(double cap, double s0, double in_c, double out,
+                                         double mu_c, double mu_m, double a) {
+  auto g = [&](double s) { return cap * (s - s0) + fractional_flow(s, mu_c, mu_m, a) * out - in_c; };
+  if (g(0.0) >= 0) return 0.0;
+  if (g(1.0) <= 0) return 1.0;
+  double lo = 0.0, hi = 1.0;
+  for (int it = 0; it < 60; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    if (g(mid) > 0)
+      hi = mid;
+    else
+      lo = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+/// Flux out of voxel i across direction d (m^3/s; negative = inflow) for pressures p.
+template <class FloatView, class DoubleView>
+KOKKOS_INLINE_FUNCTION double face_flux(const FloatView& tx, const FloatView& ty,
+                                        const FloatView& tz, const DoubleView& p, int i, int j,
+                                        int d) {
+  return face_t(tx, ty, tz, i, j, d) * (p(i) - p(j));
+}
+
+/// In/out flows of voxel i: cement inflow (sources plus upwind inflows weighted by the
+/// neighbours' fractional flow at saturations `s`), total outflow (faces and outer boundary).
+struct CellFlows {
+  double in_c = 0;
+  double in_total = 0;
+  double out = 0;
+  double out_boundary = 0;
+};
+
+template <class NbView, class FloatView, class DoubleView, class SatView>
+KOKKOS_INLINE_FUNCTION CellFlows cell_flows(const NbView& nb, const FloatView& tx,
+                                            const FloatView& ty, const FloatView& tz,
+                                            const FloatView& tb, const DoubleView& p,
+                                            const DoubleView& q, const SatView& s,
+                                            const DoubleView& mu_c, double mu_m, double a, int i) {
+  CellFlows c;
+  const int b = i / kBlockVoxels, v = i % kBlockVoxels;
+  c.in_c = q(i);
+  c.in_total = q(i);
+  for (int d = 0; d < 6; ++d) {
+    const int j = neighbour_voxel(nb, b, v, d);
+    if (j < 0) continue;
+    const double f = face_flux(tx, ty, tz, p, i, j, d);
+    if (f > 0) {
+      c.out += f;
+    } else if (f < 0) {
+      c.in_total -= f;
+      if (s(j) > 0) c.in_c -= f * fractional_flow(s(j), mu_c(j), mu_m, a);
+    }
+  }
+  // Outer boundary at p = 0: outflow when p > 0; inflow from outside brings marrow only.
+  const double fb = static_cast<double>(tb(i)) * p(i);
+  if (fb > 0) {
+    c.out += fb;
+    c.out_boundary = fb;
+  } else {
+    c.in_total -= fb;
+  }
+  return c;
+}
+
+}  // namespace cementflow::kernels

@@ -1,0 +1,564 @@
+// Scene parsing (SPEC.md §3): the example scenes load, units are converted to SI once, and every
+// kind of bad input is an InputError that names the key and the bad value.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cementflow/bone.hpp"
+#include "cementflow/errors.hpp"
+#include "cementflow/needle.hpp"
+#include "cementflow/scene.hpp"
+#include "tests/test_support.hpp"
+
+namespace cf = cementflow;
+using json = nlohmann::json;
+
+namespace {
+
+// Unit conversions multiply decimal inputs by 1e-6 and divide by 60: a few roundings, each
+// at most half an ulp, so 8 eps relative covers them with room.
+constexpr double kConversionTol = 8 * std::numeric_limits<double>::epsilon();
+
+bool close(double a, double b) {
+  return std::abs(a - b) <= kConversionTol * std::abs(b);
+}
+
+const char* kFile = "test_scene.json";
+
+/// A valid scene that every bad-input test changes in one place.
+json base_scene() {
+  return json::parse(R"({
+    "schema": 1,
+    "name": "unit_scene",
+    "bone": { "generate": { "kind": "box", "size_mm": [20, 20, 20], "voxel_mm": 1.0,
+                            "porosity": 0.9, "sink_faces": ["+x", "-x"] } },
+    "cement": { "model": "newtonian", "viscosity_pa_s": 100 },
+    "marrow": { "viscosity_pa_s": 0.04 },
+    "injection": {
+      "mode": "vertebroplasty",
+      "needle": { "tip_mm": [0, 0, 0], "direction": [0, 1, 0], "gauge": 11, "length_mm": 120 },
+      "flow_rate_ml_per_min": 3.0,
+      "volume_ml": 4.0
+    },
+    "simulation": { "max_time_s": 600, "output_interval_s": 10 },
+    "output": { "grids": ["cement_fraction", "pressure"] }
+  })");
+}
+
+/// `scene` with the value at JSON pointer `where` replaced by `value` (created if absent).
+json with(json scene, const std::string& where, const json& value) {
+  scene[json::json_pointer(where)] = value;
+  return scene;
+}
+
+/// `scene` without the key at JSON pointer `where`.
+json without(json scene, const std::string& where) {
+  const json::json_pointer p(where);
+  scene[p.parent_pointer()].erase(p.back());
+  return scene;
+}
+
+/// Parsing `text` throws an InputError for `key` whose message names the file, the key and
+/// `value_text` (and says what was expected).
+::testing::AssertionResult rejects_text(const std::string& text, const std::string& key,
+                                        const std::string& value_text) {
+  try {
+    cf::parse_scene(text, kFile);
+  } catch (const cf::InputError& e) {
+    const std::string m = e.what();
+    if (e.key() != key)
+      return ::testing::AssertionFailure()
+             << "key '" << e.key() << "' instead of '" << key << "': " << m;
+    if (m.rfind(kFile, 0) != 0) return ::testing::AssertionFailure() << "no file name: " << m;
+    if (m.find(value_text) == std::string::npos)
+      return ::testing::AssertionFailure() << "no '" << value_text << "' in: " << m;
+    if (m.find("expected") == std::string::npos)
+      return ::testing::AssertionFailure() << "does not say what was expected: " << m;
+    return ::testing::AssertionSuccess() << m;
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "not an InputError: " << e.what();
+  }
+  return ::testing::AssertionFailure() << "accepted";
+}
+
+::testing::AssertionResult rejects(const json& scene, const std::string& key,
+                                   const std::string& value_text) {
+  return rejects_text(scene.dump(2), key, value_text);
+}
+
+std::string write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+}  // namespace
+
+// --- valid scenes -------------------------------------------------------------------------------
+
+TEST(Scene, EveryExampleSceneLoads) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(cf::test::source_dir() / "scenes"))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  ASSERT_GE(files.size(), 3u) << "expected the three box_vp_*.json scenes";
+  for (const auto& f : files) {
+    SCOPED_TRACE(f.string());
+    try {
+      EXPECT_EQ(cf::load_scene(f.string()).name, f.stem().string())
+          << "scene name should match the file name";
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+}
+
+TEST(Scene, DefaultSceneConvertsUnitsToSI) {
+  const cf::Scene s =
+      cf::load_scene((cf::test::source_dir() / "scenes" / "box_vp_default.json").string());
+  EXPECT_EQ(s.bone.kind, cf::BoneSource::Kind::Box);
+  EXPECT_TRUE(close(s.bone.box.size_mm[0], 40));
+  EXPECT_TRUE(close(s.bone.box.voxel_mm, 0.5));
+  EXPECT_TRUE(close(s.bone.box.shell_mm, 1.0));
+  EXPECT_TRUE(s.bone.box.sink_faces.empty());
+  EXPECT_TRUE(s.bone.box.vein);
+  EXPECT_EQ(s.bone.box.vein_route, cf::LeakRoute::BasivertebralVein);
+  EXPECT_TRUE(close(s.bone.box.vein_direction[1], -1));
+  EXPECT_EQ(s.cement.preset, "generic_vertebroplasty");
+  ASSERT_EQ(s.injection.needles.size(), 1u);
+  EXPECT_EQ(s.injection.needles[0].gauge, 11);
+  EXPECT_TRUE(close(s.injection.needles[0].inner_diameter_mm, cf::gauge_inner_diameter_mm(11)));
+  EXPECT_FALSE(s.injection.needles[0].side_opening);
+  // 3 mL/min = 3e-6 m^3 / 60 s = 5e-8 m^3/s; 4 mL = 4e-6 m^3.
+  EXPECT_TRUE(close(s.injection.flow_rate_m3_s, 5e-8));
+  EXPECT_TRUE(close(s.injection.volume_m3, 4e-6));
+  EXPECT_TRUE(close(s.injection.max_pressure_pa, 10e6)) << "default limit is 10 MPa";
+  EXPECT_FALSE(s.injection.stop_at_leak);
+  EXPECT_TRUE(close(s.simulation.output_interval_s, 5));
+}
+
+TEST(Scene, ExtensionsAreRead) {
+  json j = base_scene();
+  j["injection"]["max_pressure_mpa"] = 6.5;
+  j["injection"]["stop_at_leak"] = true;
+  j["simulation"] = {{"max_time_s", 100},
+                     {"output_interval_s", 2},
+                     {"pressure_tolerance", 1e-9},
+                     {"max_solver_iterations", 500},
+                     {"courant", 0.5},
+                     {"picard_tolerance", 1e-4},
+                     {"max_picard_iterations", 3},
+                     {"corey_exponent", 2},
+                     {"arrival_saturation", 0.25}};
+  const cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  EXPECT_TRUE(close(s.injection.max_pressure_pa, 6.5e6));
+  EXPECT_TRUE(s.injection.stop_at_leak);
+  EXPECT_TRUE(close(s.simulation.pressure_tolerance, 1e-9));
+  EXPECT_EQ(s.simulation.max_solver_iterations, 500);
+  EXPECT_TRUE(close(s.simulation.courant, 0.5));
+  EXPECT_TRUE(close(s.simulation.picard_tolerance, 1e-4));
+  EXPECT_EQ(s.simulation.max_picard_iterations, 3);
+  EXPECT_TRUE(close(s.simulation.corey_exponent, 2));
+  EXPECT_TRUE(close(s.simulation.arrival_saturation, 0.25));
+}
+
+TEST(Scene, DirectionsAreNormalised) {
+  json j = with(base_scene(), "/injection/needle/direction", {0, 3, 4});
+  const cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  EXPECT_TRUE(close(s.injection.needles[0].direction[1], 0.6));
+  EXPECT_TRUE(close(s.injection.needles[0].direction[2], 0.8));
+}
+
+TEST(Scene, InnerDiameterInsteadOfGaugeAndSideOpening) {
+  json j = without(base_scene(), "/injection/needle/gauge");
+  j["injection"]["needle"]["inner_diameter_mm"] = 2.0;
+  j["injection"]["needle"]["opening"] = "side";
+  const cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  EXPECT_EQ(s.injection.needles[0].gauge, 0);
+  EXPECT_TRUE(close(s.injection.needles[0].inner_diameter_mm, 2.0));
+  EXPECT_TRUE(s.injection.needles[0].side_opening);
+}
+
+TEST(Scene, SeveralNeedles) {
+  json j = without(base_scene(), "/injection/needle");
+  j["injection"]["needles"] = {
+      {{"tip_mm", {-3, 0, 0}}, {"direction", {1, 1, 0}}, {"gauge", 11}, {"length_mm", 120}},
+      {{"tip_mm", {3, 0, 0}}, {"direction", {-1, 1, 0}}, {"gauge", 13}, {"length_mm", 100}}};
+  const cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  ASSERT_EQ(s.injection.needles.size(), 2u);
+  EXPECT_EQ(s.injection.needles[1].gauge, 13);
+  EXPECT_TRUE(close(s.injection.needles[1].length_mm, 100));
+}
+
+TEST(Scene, BoneFileIsResolvedAgainstTheSceneFolder) {
+  json j = with(base_scene(), "/bone", {{"vdb", "bones/l1.vdb"}});
+  const auto a = cf::parse_scene(j.dump(), "/data/scenes/vp.json");
+  EXPECT_EQ(a.bone.kind, cf::BoneSource::Kind::File);
+  EXPECT_EQ(a.bone.vdb_path, "/data/scenes/bones/l1.vdb");
+  EXPECT_EQ(cf::parse_scene(j.dump(), "<scene>").bone.vdb_path, "bones/l1.vdb");
+  EXPECT_EQ(cf::parse_scene(j.dump(), "").bone.vdb_path, "bones/l1.vdb");
+  j["bone"]["vdb"] = "/abs/l1.vdb";
+  EXPECT_EQ(cf::parse_scene(j.dump(), "/data/scenes/vp.json").bone.vdb_path, "/abs/l1.vdb");
+}
+
+TEST(Scene, BoxPhantomKeys) {
+  json j = base_scene();
+  j["bone"]["generate"]["permeability_m2"] = {4.45e-8, 3.44e-8, 3.44e-8};
+  j["bone"]["generate"]["shell_mm"] = 1.5;
+  j["bone"]["generate"]["vein"] = {{"start_mm", {0, -4, 0}},
+                                   {"direction", {0, 0, -2}},
+                                   {"diameter_mm", 2},
+                                   {"route", "segmental_vein"}};
+  const cf::BoxPhantom b = cf::parse_scene(j.dump(), kFile).bone.box;
+  EXPECT_TRUE(close(b.permeability_m2[0], 4.45e-8));
+  EXPECT_TRUE(close(b.shell_mm, 1.5));
+  EXPECT_EQ(b.sink_faces, (std::vector<std::string>{"+x", "-x"}));
+  EXPECT_TRUE(b.vein);
+  EXPECT_TRUE(close(b.vein_direction[2], -1));
+  EXPECT_TRUE(close(b.vein_diameter_mm, 2));
+  EXPECT_EQ(b.vein_route, cf::LeakRoute::SegmentalVein);
+}
+
+TEST(Scene, ExplicitCementModels) {
+  auto cement = [](const json& c) {
+    return cf::parse_scene(with(base_scene(), "/cement", c).dump(), kFile).cement;
+  };
+  const auto pl = cement({{"model", "power_law"},
+                          {"consistency_pa_sn", 300},
+                          {"flow_index", 0.5},
+                          {"min_viscosity_pa_s", 0.5},
+                          {"max_viscosity_pa_s", 5e4}});
+  EXPECT_EQ(pl.model, cf::RheologyModel::PowerLaw);
+  EXPECT_TRUE(close(pl.consistency_pa_sn, 300));
+  EXPECT_TRUE(close(pl.flow_index, 0.5));
+  EXPECT_TRUE(close(pl.min_viscosity_pa_s, 0.5));
+  EXPECT_TRUE(close(pl.max_viscosity_pa_s, 5e4));
+  const auto cr = cement({{"model", "cross"},
+                          {"zero_shear_viscosity_pa_s", 500},
+                          {"infinite_shear_viscosity_pa_s", 1},
+                          {"time_constant_s", 2},
+                          {"rate_index", 0.7}});
+  EXPECT_EQ(cr.model, cf::RheologyModel::Cross);
+  EXPECT_TRUE(close(cr.rate_index, 0.7));
+  const auto cy = cement({{"model", "carreau_yasuda"},
+                          {"zero_shear_viscosity_pa_s", 500},
+                          {"infinite_shear_viscosity_pa_s", 1},
+                          {"time_constant_s", 2},
+                          {"flow_index", 0.4},
+                          {"yasuda_a", 1.5}});
+  EXPECT_EQ(cy.model, cf::RheologyModel::CarreauYasuda);
+  EXPECT_TRUE(close(cy.yasuda_a, 1.5));
+  const auto hb = cement({{"model", "herschel_bulkley"},
+                          {"yield_stress_pa", 50},
+                          {"consistency_pa_sn", 200},
+                          {"flow_index", 0.6}});
+  EXPECT_EQ(hb.model, cf::RheologyModel::HerschelBulkley);
+  EXPECT_TRUE(close(hb.yield_stress_pa, 50));
+  // A Newtonian viscosity above the default clamp is kept, not clamped.
+  const auto nt = cement({{"model", "newtonian"}, {"viscosity_pa_s", 2e5}});
+  EXPECT_GE(nt.max_viscosity_pa_s, nt.viscosity_pa_s);
+}
+
+TEST(Scene, MakeBoneBuildsTheBoxPhantom) {
+  const cf::Scene s =
+      cf::load_scene((cf::test::source_dir() / "scenes" / "box_vp_power_law.json").string());
+  const cf::BoneBlocks bone = cf::make_bone(s);
+  // No shell and no vein: every voxel of the box is trabecular bone, and the box has
+  // size / voxel = 20 voxels per axis. The sink faces add soft tissue outside it.
+  const auto n = static_cast<std::size_t>(std::lround(s.bone.box.size_mm[0] / s.bone.box.voxel_mm));
+  std::size_t trabecular = 0, soft_tissue = 0;
+  for (std::int32_t m : bone.material) {
+    trabecular += m == static_cast<std::int32_t>(cf::Material::Trabecular);
+    soft_tissue += m == static_cast<std::int32_t>(cf::Material::SoftTissue);
+  }
+  EXPECT_EQ(trabecular, n * n * n);
+  EXPECT_GT(soft_tissue, 0u) << "all six faces are sinks";
+  EXPECT_EQ(bone.permeability.size(), 3 * bone.num_voxels()) << "complete_bone fills k";
+}
+
+TEST(Scene, MakeBoneLoadsAVdbBesideTheScene) {
+  const auto dir = cf::test::temp_dir("scene_vdb");
+  cf::BoxPhantom box;
+  box.size_mm = {12, 12, 12};
+  box.voxel_mm = 1;
+  box.sink_faces = {"+x", "-x"};
+  const cf::BoneBlocks made = cf::generate_box(box);
+  cf::save_bone(made, (dir / "bone.vdb").string());
+  json j = with(base_scene(), "/bone", {{"vdb", "bone.vdb"}});  // relative to the scene file
+  const std::string path = write_file(dir / "scene.json", j.dump(2));
+  const cf::BoneBlocks loaded = cf::make_bone(cf::load_scene(path));
+  EXPECT_EQ(loaded.active_voxels(), made.active_voxels());
+}
+
+// --- bad input: one assertion each --------------------------------------------------------------
+
+TEST(SceneErrors, UnknownTopLevelKey) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/colour", "red"), "colour", "one of: schema"));
+}
+TEST(SceneErrors, UnknownNestedKey) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/bevel", 1), "injection.needle.bevel",
+                      "one of: tip_mm"));
+}
+TEST(SceneErrors, UnknownKeyInNeedleList) {
+  json j = without(base_scene(), "/injection/needle");
+  j["injection"]["needles"] = {base_scene()["injection"]["needle"],
+                               base_scene()["injection"]["needle"]};
+  j["injection"]["needles"][1]["bevel"] = 1;
+  EXPECT_TRUE(rejects(j, "injection.needles[1].bevel", "one of: tip_mm"));
+}
+TEST(SceneErrors, UnknownSimulationKey) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation/time_step_s", 1), "simulation.time_step_s",
+                      "max_time_s"));
+}
+TEST(SceneErrors, DuplicateKey) {
+  std::string text = base_scene().dump(2);
+  text.insert(text.find("\"volume_ml\""), "\"volume_ml\": 2.0,\n");
+  EXPECT_TRUE(rejects_text(text, "injection.volume_ml", "second time"));
+}
+TEST(SceneErrors, SyntaxErrorNamesLine) {
+  EXPECT_TRUE(rejects_text("{\n  \"schema\": 1,\n  \"name\": x\n}", "", "line 3"));
+}
+TEST(SceneErrors, NumberOverflowIsNotFinite) {
+  std::string text = base_scene().dump(2);
+  text.replace(text.find("\"volume_ml\": 4.0"), 16, "\"volume_ml\": 1e999");
+  EXPECT_TRUE(rejects_text(text, "", "1e999"));
+}
+TEST(SceneErrors, NotAnObject) {
+  EXPECT_TRUE(rejects_text("[1, 2]", "", "[1,2]"));
+}
+TEST(SceneErrors, WrongTypeString) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/flow_rate_ml_per_min", "3"),
+                      "injection.flow_rate_ml_per_min", "\"3\""));
+}
+TEST(SceneErrors, WrongTypeBool) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/stop_at_leak", "yes"),
+                      "injection.stop_at_leak", "\"yes\""));
+}
+TEST(SceneErrors, WrongTypeSection) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection", 5), "injection", "5"));
+}
+TEST(SceneErrors, MissingRequiredKey) {
+  EXPECT_TRUE(
+      rejects(without(base_scene(), "/injection/volume_ml"), "injection.volume_ml", "required"));
+}
+TEST(SceneErrors, MissingName) {
+  EXPECT_TRUE(rejects(without(base_scene(), "/name"), "name", "required"));
+}
+TEST(SceneErrors, BadNameCharacters) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/name", "../evil"), "name", "\"../evil\""));
+}
+TEST(SceneErrors, FlowRateNotPositive) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/flow_rate_ml_per_min", 0),
+                      "injection.flow_rate_ml_per_min", "got 0"));
+}
+TEST(SceneErrors, VolumeNotPositive) {
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/injection/volume_ml", -1), "injection.volume_ml", "got -1"));
+}
+TEST(SceneErrors, CementViscosityNotPositive) {
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/cement/viscosity_pa_s", 0), "cement.viscosity_pa_s", "got 0"));
+}
+TEST(SceneErrors, MarrowViscosityNotPositive) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/marrow/viscosity_pa_s", -0.04), "marrow.viscosity_pa_s",
+                      "got -0.04"));
+}
+TEST(SceneErrors, PorosityAboveOne) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/bone/generate/porosity", 1.5), "bone.generate.porosity",
+                      "got 1.5"));
+}
+TEST(SceneErrors, PorosityZero) {
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/bone/generate/porosity", 0), "bone.generate.porosity", "got 0"));
+}
+TEST(SceneErrors, GaugeNotInTable) {
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/injection/needle/gauge", 12), "injection.needle.gauge", "12"));
+}
+TEST(SceneErrors, GaugeNotInteger) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/gauge", 11.5), "injection.needle.gauge",
+                      "got 11.5"));
+}
+TEST(SceneErrors, GaugeAndInnerDiameter) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/inner_diameter_mm", 2.0),
+                      "injection.needle.inner_diameter_mm", "not both"));
+}
+TEST(SceneErrors, NeitherGaugeNorInnerDiameter) {
+  EXPECT_TRUE(rejects(without(base_scene(), "/injection/needle/gauge"), "injection.needle.gauge",
+                      "inner_diameter_mm"));
+}
+TEST(SceneErrors, NeedleLengthNotPositive) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/length_mm", 0),
+                      "injection.needle.length_mm", "got 0"));
+}
+TEST(SceneErrors, NeedleOpening) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/opening", "back"),
+                      "injection.needle.opening", "\"back\""));
+}
+TEST(SceneErrors, DirectionZero) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/direction", {0, 0, 0}),
+                      "injection.needle.direction", "[0,0,0]"));
+}
+TEST(SceneErrors, TipNotThreeNumbers) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/tip_mm", {0, 0}),
+                      "injection.needle.tip_mm", "[0,0]"));
+}
+TEST(SceneErrors, TipOutsideBox) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/tip_mm", {0, 30, 0}),
+                      "injection.needle.tip_mm", "[0,30,0]"));
+}
+TEST(SceneErrors, NeedleAndNeedles) {
+  json j = base_scene();
+  j["injection"]["needles"] = {j["injection"]["needle"]};
+  EXPECT_TRUE(rejects(j, "injection.needles", "not both"));
+}
+TEST(SceneErrors, NoNeedle) {
+  EXPECT_TRUE(rejects(without(base_scene(), "/injection/needle"), "injection.needle", "required"));
+}
+TEST(SceneErrors, SchemaNotOne) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/schema", 2), "schema", "got 2"));
+}
+TEST(SceneErrors, Kyphoplasty) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/mode", "kyphoplasty"), "injection.mode",
+                      "kyphoplasty is not supported"));
+}
+TEST(SceneErrors, UnknownMode) {
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/injection/mode", "spray"), "injection.mode", "\"spray\""));
+}
+TEST(SceneErrors, BalloonInVertebroplasty) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/balloon", json::object()), "injection.balloon",
+                      "kyphoplasty is not supported"));
+}
+TEST(SceneErrors, MaxTimeShorterThanInjection) {
+  // 4 mL at 3 mL/min takes 80 s.
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/simulation/max_time_s", 60), "simulation.max_time_s", "80 s"));
+}
+TEST(SceneErrors, DefaultMaxTimeShorterThanInjection) {
+  // 40 mL at 3 mL/min takes 800 s, more than the default max_time_s of 600 s.
+  json j = with(base_scene(), "/injection/volume_ml", 40);
+  j["simulation"].erase("max_time_s");
+  EXPECT_TRUE(rejects(j, "simulation.max_time_s", "800 s"));
+}
+TEST(SceneErrors, MaxSolverIterationsZero) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation/max_solver_iterations", 0),
+                      "simulation.max_solver_iterations", "got 0"));
+}
+TEST(SceneErrors, UnknownOutputGrid) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/output/grids", {"pressure", "temperature"}),
+                      "output.grids[1]", "\"temperature\""));
+}
+TEST(SceneErrors, DuplicateOutputGrid) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/output/grids", {"pressure", "pressure"}),
+                      "output.grids[1]", "\"pressure\""));
+}
+TEST(SceneErrors, UnknownPreset) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement", {{"preset", "no_such_cement"}}),
+                      "cement.preset", "no_such_cement"));
+}
+TEST(SceneErrors, PresetAndModel) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement/preset", "generic_vertebroplasty"), "cement",
+                      "exactly one of"));
+}
+TEST(SceneErrors, UnknownModel) {
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/cement/model", "bingham"), "cement.model", "\"bingham\""));
+}
+TEST(SceneErrors, KeyOfAnotherModel) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement/flow_index", 0.5), "cement.flow_index",
+                      "one of: model, viscosity_pa_s"));
+}
+TEST(SceneErrors, PowerLawMaxBelowMin) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement",
+                           {{"model", "power_law"},
+                            {"consistency_pa_sn", 300},
+                            {"flow_index", 0.5},
+                            {"min_viscosity_pa_s", 10},
+                            {"max_viscosity_pa_s", 5}}),
+                      "cement.max_viscosity_pa_s", "got 5"));
+}
+TEST(SceneErrors, CrossInfiniteAboveZeroShear) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement",
+                           {{"model", "cross"},
+                            {"zero_shear_viscosity_pa_s", 10},
+                            {"infinite_shear_viscosity_pa_s", 20},
+                            {"time_constant_s", 1},
+                            {"rate_index", 0.5}}),
+                      "cement.infinite_shear_viscosity_pa_s", "got 20"));
+}
+TEST(SceneErrors, Curing) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing", json::object()), "cement.curing",
+                      "not supported by this version"));
+}
+TEST(SceneErrors, VertebraGenerator) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/bone", {{"generate", {{"kind", "vertebra"}}}}),
+                      "bone.generate.kind", "\"vertebra\""));
+}
+TEST(SceneErrors, BoneVdbAndGenerate) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/bone/vdb", "l1.vdb"), "bone", "exactly one of"));
+}
+TEST(SceneErrors, SinkFaceUnknown) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/bone/generate/sink_faces", {"+w"}),
+                      "bone.generate.sink_faces[0]", "\"+w\""));
+}
+TEST(SceneErrors, TooManyVoxels) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/bone/generate/voxel_mm", 0.001),
+                      "bone.generate.voxel_mm", "got 0.001"));
+}
+TEST(SceneErrors, ShellTooThick) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/bone/generate/shell_mm", 10), "bone.generate.shell_mm",
+                      "got 10"));
+}
+TEST(SceneErrors, VeinRoute) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/bone/generate/vein",
+                           {{"start_mm", {0, -4, 0}},
+                            {"direction", {0, -1, 0}},
+                            {"diameter_mm", 1.5},
+                            {"route", "aorta"}}),
+                      "bone.generate.vein.route", "\"aorta\""));
+}
+TEST(SceneErrors, VeinDiameterNotPositive) {
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/bone/generate/vein",
+                   {{"start_mm", {0, -4, 0}}, {"direction", {0, -1, 0}}, {"diameter_mm", 0}}),
+              "bone.generate.vein.diameter_mm", "got 0"));
+}
+TEST(SceneErrors, MissingFile) {
+  const auto dir = cf::test::temp_dir("scene_missing");
+  const std::string path = (dir / "absent.json").string();
+  try {
+    cf::load_scene(path);
+    ADD_FAILURE() << "accepted a missing file";
+  } catch (const cf::InputError& e) {
+    EXPECT_EQ(e.file(), path) << e.what();
+  }
+}
+TEST(SceneErrors, DirectoryInsteadOfFile) {
+  const auto dir = cf::test::temp_dir("scene_dir");
+  try {
+    cf::load_scene(dir.string());
+    ADD_FAILURE() << "accepted a directory";
+  } catch (const cf::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("a readable scene file"), std::string::npos) << e.what();
+  }
+}
+TEST(SceneErrors, ErrorsFromAFileNameTheFile) {
+  const auto dir = cf::test::temp_dir("scene_file_error");
+  const std::string path =
+      write_file(dir / "bad.json", with(base_scene(), "/injection/volume_ml", 0).dump());
+  try {
+    cf::load_scene(path);
+    ADD_FAILURE() << "accepted volume_ml 0";
+  } catch (const cf::InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(path + ": injection.volume_ml: got 0", 0), 0u)
+        << e.what();
+  }
+}

@@ -1,0 +1,219 @@
+// The cementflow command-line tool (SPEC.md §1). It turns the library's typed errors into exit
+// codes: 0 success, 2 invalid input, 3 the simulation could not finish, 1 anything else.
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include <unistd.h>
+
+#include "cementflow/cementflow.hpp"
+
+namespace cf = cementflow;
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+extern "C" void on_signal(int) { g_cancel.store(true); }
+
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) != 0; }
+
+/// One-line progress bar on stderr (simulated time, injected volume, pressures).
+void draw_progress(const cf::Progress& p) {
+  const int width = 30;
+  const double frac = p.target_ml > 0 ? std::min(1.0, p.injected_ml / p.target_ml) : 0.0;
+  const int filled = static_cast<int>(frac * width);
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.resize(width, ' ');
+  std::fprintf(stderr, "\r[%s] t=%7.1f s  V=%5.2f/%5.2f mL  P_inj=%6.2f MPa  P_tip=%7.1f kPa",
+               bar.c_str(), p.time_s, p.injected_ml, p.target_ml, p.injection_pressure_mpa,
+               p.tip_pressure_kpa);
+  std::fflush(stderr);
+}
+
+void print_summary(const cf::Report& r, const std::string& out_dir) {
+  std::printf("scene %s: %s", r.scene.c_str(), r.status.c_str());
+  if (!r.message.empty()) std::printf(" (%s)", r.message.c_str());
+  std::printf("\n");
+  std::printf("  grid              %lld active voxels of %.3g mm in %lld blocks\n",
+              r.grid.active_voxels, r.grid.voxel_mm, r.grid.blocks);
+  std::printf("  injected          %.3f mL\n", r.injected_volume_ml);
+  std::printf("  peak pressure     %.3f MPa at the syringe, %.2f kPa at the tip\n",
+              r.peak_injection_pressure_mpa, r.peak_tip_pressure_kpa);
+  std::printf("  cement in bone    %.3f mL, max spread %.1f mm, endplate contact %s/%s\n",
+              r.fill.cement_volume_in_bone_ml, r.fill.max_spread_mm,
+              r.fill.endplate_contact[0] ? "inferior" : "-",
+              r.fill.endplate_contact[1] ? "superior" : "-");
+  std::printf("  leaked            %.4f mL", r.leak_volume_ml);
+  for (const auto& l : r.leaks)
+    std::printf("\n    %-20s %.4f mL, first at %.1f s (%.2f mL injected) at (%.1f, %.1f, %.1f) mm",
+                l.route.c_str(), l.volume_ml, l.first_time_s, l.first_injected_ml,
+                l.location_mm[0], l.location_mm[1], l.location_mm[2]);
+  std::printf("\n  leak risk         %.2f (%s)\n", r.leak_risk.score, r.leak_risk.cls.c_str());
+  std::printf("  mass balance      %.2e\n", r.mass_balance_error);
+  std::printf("  wall time         %.2f s on %s x%d\n", r.wall_time_s, r.engine.backend.c_str(),
+              r.engine.threads);
+  if (!out_dir.empty()) std::printf("  outputs           %s\n", out_dir.c_str());
+}
+
+int cmd_run(const std::string& scene_path, std::string out_dir, int threads, bool quiet) {
+  cf::Runtime runtime(threads);
+  cf::Scene scene = cf::load_scene(scene_path);
+  if (out_dir.empty()) out_dir = (std::filesystem::path("out") / scene.name).string();
+
+  cf::RunOptions opt;
+  opt.out_dir = out_dir;
+  opt.cancel = &g_cancel;
+  const bool bar = !quiet && stderr_is_terminal();
+  if (bar) opt.progress = draw_progress;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  cf::RunResult result = cf::run(scene, opt);
+  if (bar) std::fprintf(stderr, "\n");
+  const cf::Report& r = result.report;
+  if (!quiet) print_summary(r, out_dir);
+  if (r.status == "completed" || r.status == "stopped_at_leak") return 0;
+  std::fprintf(stderr, "cementflow: %s: simulation %s: %s (outputs written to %s)\n",
+               scene_path.c_str(), r.status.c_str(), r.message.c_str(), out_dir.c_str());
+  return 3;
+}
+
+int cmd_generate_box(const cf::BoxPhantom& box, const std::string& out) {
+  cf::Runtime runtime;
+  cf::BoneBlocks bone = cf::generate_box(box);
+  cf::complete_bone(bone);
+  cf::save_bone(bone, out);
+  std::printf("wrote %s: %zu active voxels of %.3g mm in %zu blocks\n", out.c_str(),
+              bone.active_voxels(), bone.voxel_mm, bone.num_blocks());
+  return 0;
+}
+
+int cmd_info(const std::string& path, bool json) {
+  cf::Runtime runtime(1);
+  cf::FileInfo info = cf::inspect_vdb(path);
+  std::cout << (json ? cf::to_json(info) : cf::to_text(info)) << std::endl;
+  return 0;
+}
+
+int cmd_presets() {
+  for (const auto& p : cf::presets()) {
+    std::printf("%s\n  %s\n  model %s", p.name.c_str(), p.description.c_str(),
+                cf::model_name(p.rheology.model));
+    const auto& r = p.rheology;
+    switch (r.model) {
+      case cf::RheologyModel::Newtonian:
+        std::printf(", viscosity %g Pa.s", r.viscosity_pa_s);
+        break;
+      case cf::RheologyModel::PowerLaw:
+        std::printf(", K %g Pa.s^n, n %g", r.consistency_pa_sn, r.flow_index);
+        break;
+      default:
+        break;
+    }
+    std::printf(", bounds [%g, %g] Pa.s\n  source: %s\n\n", r.min_viscosity_pa_s,
+                r.max_viscosity_pa_s, p.source.c_str());
+  }
+  return 0;
+}
+
+std::string version_text() {
+  cf::Runtime runtime;
+  return std::string("cementflow ") + CEMENTFLOW_VERSION_STRING + "\nKokkos " +
+         cf::Runtime::kokkos_version() + ", backend " + cf::Runtime::backend() + ", " +
+         std::to_string(cf::Runtime::concurrency()) + " threads";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cementflow: PMMA bone-cement injection into porous trabecular bone (OpenVDB)",
+               "cementflow"};
+  app.require_subcommand(0, 1);
+  bool show_version = false;
+  app.add_flag("--version", show_version, "print the version, the Kokkos backend and threads");
+
+  // run
+  auto* run = app.add_subcommand("run", "run a scene: report.json, fill.vdb, pressure_curve.csv");
+  std::string scene_path, out_dir;
+  int threads = -1;
+  bool quiet = false;
+  run->add_option("scene", scene_path, "scene JSON file")->required();
+  run->add_option("--out", out_dir, "output folder (default out/<scene name>/)");
+  run->add_option("--threads", threads, "host threads (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::PositiveNumber);
+  run->add_flag("--quiet", quiet, "only warnings and errors");
+
+  // generate
+  auto* gen = app.add_subcommand("generate", "generate a bone model as a VDB file");
+  gen->require_subcommand(1);
+  auto* gbox = gen->add_subcommand("box", "homogeneous porous box phantom (validation scenes)");
+  cf::BoxPhantom box;
+  std::string gen_out = "box.vdb";
+  std::vector<double> size_mm;
+  std::vector<double> perm;
+  gbox->add_option("--size-mm", size_mm, "X Y Z size in mm (default 40 30 25)")->expected(3);
+  gbox->add_option("--voxel-mm", box.voxel_mm, "voxel edge in mm (default 0.5)")
+      ->check(CLI::PositiveNumber);
+  gbox->add_option("--porosity", box.porosity, "pore fraction 0..1 (default 0.9)")
+      ->check(CLI::Range(0.0, 1.0));
+  gbox->add_option("--permeability-m2", perm, "kx ky kz in m^2 (default: the engine's law)")
+      ->expected(3);
+  gbox->add_option("--shell-mm", box.shell_mm, "cortical shell thickness (default none)")
+      ->check(CLI::NonNegativeNumber);
+  gbox->add_option("--sink-faces", box.sink_faces, "soft-tissue faces: +x -x +y -y +z -z");
+  gbox->add_flag("--vein", box.vein, "add a straight basivertebral vein to the -y face");
+  gbox->add_option("--out", gen_out, "output VDB (default box.vdb)");
+
+  // info
+  auto* info = app.add_subcommand("info", "grids, voxel size, bounding box and statistics of a VDB");
+  std::string info_path;
+  bool info_json = false;
+  info->add_option("file", info_path, "VDB file")->required();
+  info->add_flag("--json", info_json, "print JSON instead of text");
+
+  // presets
+  auto* pre = app.add_subcommand("presets", "cement presets with their sources");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "cementflow: <arguments>: %s (see cementflow --help)\n", e.what());
+    return 2;
+  }
+
+  try {
+    if (show_version) {
+      std::cout << version_text() << std::endl;
+      return 0;
+    }
+    if (run->parsed()) return cmd_run(scene_path, out_dir, threads, quiet);
+    if (gbox->parsed()) {
+      if (!size_mm.empty()) box.size_mm = {size_mm[0], size_mm[1], size_mm[2]};
+      if (!perm.empty()) box.permeability_m2 = {perm[0], perm[1], perm[2]};
+      return cmd_generate_box(box, gen_out);
+    }
+    if (info->parsed()) return cmd_info(info_path, info_json);
+    if (pre->parsed()) return cmd_presets();
+    std::cout << app.help() << std::endl;
+    return 0;
+  } catch (const cf::InputError& e) {
+    std::fprintf(stderr, "cementflow: %s\n", e.what());
+    return 2;
+  } catch (const cf::SimulationError& e) {
+    std::fprintf(stderr, "cementflow: simulation failed: %s\n", e.what());
+    return 3;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cementflow: error: %s\n", e.what());
+    return 1;
+  }
+}
