@@ -19,7 +19,9 @@ Transport::Transport(const DeviceGrid& grid, double mu_m, double corey)
       mu_m_(mu_m),
       corey_(corey),
       s_iter_("cementflow::transport::s_iter", static_cast<size_t>(grid.num_voxels())),
-      s_next_("cementflow::transport::s_next", static_cast<size_t>(grid.num_voxels())) {}
+      s_next_("cementflow::transport::s_next", static_cast<size_t>(grid.num_voxels())),
+      flag_("cementflow::transport::front_flag", static_cast<size_t>(grid.num_voxels())),
+      list_("cementflow::transport::front_list", static_cast<size_t>(grid.num_voxels())) {}
 
 double Transport::front_time_step(const PressureOperator& op, const DView<double*>& p,
                                   const DView<double*>& q, const DView<double*>& s,
@@ -37,8 +39,10 @@ double Transport::front_time_step(const PressureOperator& op, const DView<double
         const double ph = phi(i);
         if (mat(i) < 0 || s(i) >= 0.5 || ph <= 0) return;
         const auto c = kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s, mu_c, mu_m, a, i);
-        if (c.in_c > 0) {
-          const double t = ph * vol * (1.0 - s(i)) / c.in_c;
+        // The time the current flow through the cell takes to fill its remaining pore space:
+        // once its upstream is full the front crosses it at that rate.
+        if (c.in_c > 0 && c.in_total > 0) {
+          const double t = ph * vol * (1.0 - s(i)) / c.in_total;
           if (t < m) m = t;
         }
       },
@@ -58,29 +62,70 @@ TransportStats Transport::step(const PressureOperator& op, const DView<double*>&
   const double cap_per_phi = grid_.h_m * grid_.h_m * grid_.h_m / dt;
   const double mu_m = mu_m_, a = corey_;
   auto s_old = s, s_it = s_iter_, s_nx = s_next_;
+  auto flag = flag_, list = list_;
   Kokkos::deep_copy(s_it, s_old);
+  Kokkos::deep_copy(s_nx, s_old);
 
+  // The implicit sweeps visit the cells that hold cement, receive it from a source, or touch a
+  // cell that holds it in the current iterate. When the converged iterate has put cement into a
+  // cell whose neighbours were not visited, the set grows and the sweeps go on, so every cell the
+  // front reaches within the step is solved implicitly.
   TransportStats st;
-  for (st.sweeps = 1; st.sweeps <= kMaxSweeps; ++st.sweeps) {
-    double change = 0;
-    Kokkos::parallel_reduce(
-        "cementflow::transport::implicit_sweep", Policy(0, n),
-        KOKKOS_LAMBDA(int i, double& m) {
-          double sn = s_old(i);
-          const double ph = phi(i);
-          if (mat(i) >= 0 && ph > 0) {
-            const auto c = kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s_it, mu_c, mu_m, a, i);
-            if (c.in_c > 0 || s_old(i) > 0)
-              sn = kernels::solve_cell(ph * cap_per_phi, s_old(i), c.in_c, c.out, mu_c(i), mu_m, a);
+  int m = -1;
+  while (st.sweeps < kMaxSweeps) {
+    Kokkos::parallel_for(
+        "cementflow::transport::mark_front", Policy(0, n), KOKKOS_LAMBDA(int i) {
+          int on = 0;
+          if (mat(i) >= 0 && phi(i) > 0) {
+            on = s_it(i) > 0 || q(i) > 0;
+            const int b = i / kernels::kBlockVoxels, v = i % kernels::kBlockVoxels;
+            for (int d = 0; d < 6 && !on; ++d) {
+              const int j = kernels::neighbour_voxel(nb, b, v, d);
+              on = j >= 0 && s_it(j) > 0;
+            }
           }
-          s_nx(i) = sn;
-          const double dlt = sn > s_it(i) ? sn - s_it(i) : s_it(i) - sn;
-          if (dlt > m) m = dlt;
-        },
-        Kokkos::Max<double>(change));
-    Kokkos::deep_copy(s_it, s_nx);
-    st.max_change = change;
-    if (change <= kSweepTolerance) break;
+          flag(i) = on;
+        });
+    int count = 0;
+    Kokkos::parallel_reduce(
+        "cementflow::transport::count_front", Policy(0, n),
+        KOKKOS_LAMBDA(int i, int& c) { c += flag(i); }, count);
+    if (count == m) break;  // the set did not grow: done
+    m = count;
+    Kokkos::parallel_scan(
+        "cementflow::transport::list_front", Policy(0, n),
+        KOKKOS_LAMBDA(int i, int& offset, const bool final) {
+          if (flag(i)) {
+            if (final) list(offset) = i;
+            offset += 1;
+          }
+        });
+    while (st.sweeps < kMaxSweeps) {
+      ++st.sweeps;
+      double change = 0;
+      Kokkos::parallel_reduce(
+          "cementflow::transport::implicit_sweep", Policy(0, m),
+          KOKKOS_LAMBDA(int k, double& mx) {
+            const int i = list(k);
+            const auto c = kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s_it, mu_c, mu_m, a, i);
+            const double sn =
+                (c.in_c > 0 || s_old(i) > 0)
+                    ? kernels::solve_cell(static_cast<double>(phi(i)) * cap_per_phi, s_old(i), c.in_c,
+                                          c.out, mu_c(i), mu_m, a)
+                    : s_old(i);
+            s_nx(i) = sn;
+            const double dlt = sn > s_it(i) ? sn - s_it(i) : s_it(i) - sn;
+            if (dlt > mx) mx = dlt;
+          },
+          Kokkos::Max<double>(change));
+      Kokkos::parallel_for(
+          "cementflow::transport::accept_sweep", Policy(0, m), KOKKOS_LAMBDA(int k) {
+            const int i = list(k);
+            s_it(i) = s_nx(i);
+          });
+      st.max_change = change;
+      if (change <= kSweepTolerance) break;
+    }
   }
 
   // Conservative update from the fluxes at the converged iterate: every face flux leaves one

@@ -18,8 +18,9 @@ class Transport {
   /// mu_m marrow viscosity (Pa s), corey relative-permeability exponent.
   Transport(const DeviceGrid& grid, double mu_m, double corey);
 
-  /// Time step (s) at which the fastest-filling front cell (s < 1/2 with cement inflow) fills
-  /// once: dt = min phi V (1 - s) / q_c,in. Returns +inf when no cell receives cement.
+  /// Time step (s) in which the front crosses one cell: over the cells with s < 1/2 that receive
+  /// cement, dt = min phi V (1 - s) / q_in (q_in their total inflow). Returns the largest double
+  /// when no cell receives cement.
   double front_time_step(const PressureOperator& op, const DView<double*>& p,
                          const DView<double*>& q, const DView<double*>& s,
                          const DView<double*>& mu_c) const;
@@ -43,6 +44,7 @@ class Transport {
   const DeviceGrid& grid_;
   double mu_m_, corey_;
   DView<double*> s_iter_, s_next_;
+  DView<int*> flag_, list_;
 };
 
 }  // namespace cementflow::detail

@@ -33,22 +33,40 @@ KOKKOS_INLINE_FUNCTION double fractional_flow(double s, double mu_c, double mu_m
   return t > 0 ? lc / t : 0.0;
 }
 
-/// Root in [0,1] of  cap (s - s0) + f(s) out = in_c  by bisection (f increasing, so the left side
-/// is increasing in s). 60 halvings give 2^-60 ~ 1e-18 in s: below double round-off of s.
+/// d f_c / d s, for the safeguarded Newton iteration of solve_cell.
+KOKKOS_INLINE_FUNCTION double fractional_flow_slope(double s, double mu_c, double mu_m, double a) {
+  const double c = s < 0 ? 0.0 : (s > 1 ? 1.0 : s);
+  const double lc = rel_perm(c, a) / mu_c, lm = rel_perm(1.0 - c, a) / mu_m;
+  const double dlc = (a == 1.0 ? 1.0 : a * math::pow(c, a - 1.0)) / mu_c;
+  const double dlm = -(a == 1.0 ? 1.0 : a * math::pow(1.0 - c, a - 1.0)) / mu_m;
+  const double t = lc + lm;
+  return t > 0 ? (dlc * lm - lc * dlm) / (t * t) : 0.0;
+}
+
+/// Root in [0,1] of  cap (s - s0) + f(s) out = in_c. The left side g is increasing in s (f is),
+/// so a Newton iteration safeguarded by bisection on the bracket [lo, hi] converges; it stops when
+/// the bracket or the step is below 1e-15 (double round-off of s ~ 1).
 KOKKOS_INLINE_FUNCTION double solve_cell(double cap, double s0, double in_c, double out,
                                          double mu_c, double mu_m, double a) {
   auto g = [&](double s) { return cap * (s - s0) + fractional_flow(s, mu_c, mu_m, a) * out - in_c; };
   if (g(0.0) >= 0) return 0.0;
   if (g(1.0) <= 0) return 1.0;
   double lo = 0.0, hi = 1.0;
-  for (int it = 0; it < 60; ++it) {
-    const double mid = 0.5 * (lo + hi);
-    if (g(mid) > 0)
-      hi = mid;
+  double s = s0 > 0 && s0 < 1 ? s0 : 0.5;
+  for (int it = 0; it < 100; ++it) {
+    const double gs = g(s);
+    if (gs > 0)
+      hi = s;
     else
-      lo = mid;
+      lo = s;
+    const double dg = cap + fractional_flow_slope(s, mu_c, mu_m, a) * out;
+    double next = dg > 0 ? s - gs / dg : 0.5 * (lo + hi);
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    const double step = next > s ? next - s : s - next;
+    s = next;
+    if (step < 1e-15 || hi - lo < 1e-15) break;
   }
-  return 0.5 * (lo + hi);
+  return s;
 }
 
 /// Flux out of voxel i across direction d (m^3/s; negative = inflow) for pressures p.

@@ -9,4 +9,6 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   if [ "${args[$i]}" = "--build-dir" ]; then BUILD_DIR=$(realpath -m "${args[$((i + 1))]}"); fi
 done
 "$ROOT/tools/setup.sh" "$@"
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${CEMENTFLOW_JOBS:-$(nproc)}"
+# One test at a time: each test already uses every core through OpenMP, and oversubscribed
+# OpenMP barriers stall.
+ctest --test-dir "$BUILD_DIR" --output-on-failure

@@ -23,7 +23,7 @@ struct Rheology {
   double rate_index = 0;                ///< m of Cross
   double yasuda_a = 2;                  ///< a of Carreau–Yasuda
   double yield_stress_pa = 0;           ///< τ_y of Herschel–Bulkley
-  double regularization_s = 1e-3;       ///< Papanastasiou m
+  double regularization_s = 100;        ///< Papanastasiou m (s): e^(-m*0.1/s) ~ 5e-5 at the slowest pore shear
   double min_viscosity_pa_s = 1e-3;     ///< lower clamp
   double max_viscosity_pa_s = 7.5e4;    ///< upper clamp: cured plateau (Nicholas et al. 2007, PHYSICS.md §L1a)
   std::string preset;                   ///< preset name when it came from one
