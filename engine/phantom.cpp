@@ -271,14 +271,17 @@ BoneBlocks generate_box(const BoxPhantom& p) {
   const bool given_k =
       p.permeability_m2[0] > 0 || p.permeability_m2[1] > 0 || p.permeability_m2[2] > 0;
   if (given_k) {
-    // The given permeability goes to every voxel; complete_bone (engine/permeability.cpp)
-    // replaces it by the material defaults where the material is not trabecular bone (shell,
-    // vein, soft tissue). All zero = leave empty: the engine's law fills it.
+    // The given permeability goes to the trabecular voxels; complete_bone
+    // (engine/permeability.cpp) gives the other materials (shell, vein, soft tissue) their
+    // defaults, which it derives for soft tissue from the trabecular values. All zero = leave
+    // empty: the engine's law fills it.
     bone.permeability.resize(3 * bone.material.size());
     for (std::size_t i = 0; i < bone.material.size(); ++i)
       for (int d = 0; d < 3; ++d)
         bone.permeability[3 * i + static_cast<std::size_t>(d)] =
-            bone.material[i] == kInactive ? 0.0f : static_cast<float>(p.permeability_m2[d]);
+            bone.material[i] == static_cast<std::int32_t>(Material::Trabecular)
+                ? static_cast<float>(p.permeability_m2[d])
+                : 0.0f;
   }
 
   if (vein.on) {

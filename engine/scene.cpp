@@ -663,6 +663,7 @@ Scene parse_scene(const std::string& json_text, const std::string& file) {
   check_name(root, s.name);
   s.bone = parse_bone(root);
   s.cement = parse_cement(root);
+  validate_rheology(s.cement, file);
   if (root.has("marrow")) {
     const Obj m = root.object("marrow");
     m.allow({"viscosity_pa_s"});

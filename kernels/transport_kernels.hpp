@@ -17,7 +17,7 @@ namespace cementflow::kernels {
 /// Corey relative permeability s^a (a = 1: linear, PHYSICS.md §M2 default).
 KOKKOS_INLINE_FUNCTION double rel_perm(double s, double a) {
   const double c = s < 0 ? 0.0 : (s > 1 ? 1.0 : s);
-  return a == 1.0 ? c : math::pow(c, a);
+  return a == 1.0 ? c : (a == 2.0 ? c * c : math::pow(c, a));
 }
 
 /// Total mobility lambda_t = kr_c(s)/mu_c + kr_m(1-s)/mu_m (1/(Pa s)).
@@ -37,8 +37,8 @@ KOKKOS_INLINE_FUNCTION double fractional_flow(double s, double mu_c, double mu_m
 KOKKOS_INLINE_FUNCTION double fractional_flow_slope(double s, double mu_c, double mu_m, double a) {
   const double c = s < 0 ? 0.0 : (s > 1 ? 1.0 : s);
   const double lc = rel_perm(c, a) / mu_c, lm = rel_perm(1.0 - c, a) / mu_m;
-  const double dlc = (a == 1.0 ? 1.0 : a * math::pow(c, a - 1.0)) / mu_c;
-  const double dlm = -(a == 1.0 ? 1.0 : a * math::pow(1.0 - c, a - 1.0)) / mu_m;
+  const double dlc = (a == 1.0 ? 1.0 : (a == 2.0 ? 2.0 * c : a * math::pow(c, a - 1.0))) / mu_c;
+  const double dlm = -(a == 1.0 ? 1.0 : (a == 2.0 ? 2.0 * (1.0 - c) : a * math::pow(1.0 - c, a - 1.0))) / mu_m;
   const double t = lc + lm;
   return t > 0 ? (dlc * lm - lc * dlm) / (t * t) : 0.0;
 }

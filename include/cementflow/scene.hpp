@@ -47,7 +47,7 @@ struct SimulationSettings {
   double pressure_tolerance = 1e-8;     ///< relative residual of the pressure solve
   int max_solver_iterations = 20000;
   double courant = 1.0;                 ///< front cells filled per step (implicit transport)
-  double picard_tolerance = 1e-3;       ///< relative viscosity change
+  double picard_tolerance = 1e-2;       ///< relative viscosity change between Picard iterates
   int max_picard_iterations = 8;
   double corey_exponent = 1;            ///< relative permeability exponent (1 = linear)
   double arrival_saturation = 0.5;      ///< cement fraction that counts as arrival
