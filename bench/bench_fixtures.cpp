@@ -50,7 +50,7 @@ std::string box_tag(const std::array<double, 3>& size_mm) {
 
 DView<double*> host_filled(const char* label, long long n,
                            const std::function<void(double*)>& fill) {
-  DView<double*> d(label, static_cast<size_t>(n));
+  DView<double*> d(std::string(label), static_cast<size_t>(n));
   auto h = Kokkos::create_mirror_view(d);
   fill(h.data());
   Kokkos::deep_copy(d, h);

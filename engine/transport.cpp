@@ -37,7 +37,10 @@ double Transport::front_time_step(const PressureOperator& op, const DView<double
       "cementflow::transport::front_time_step", Policy(0, static_cast<int>(grid_.num_voxels())),
       KOKKOS_LAMBDA(int i, double& m) {
         const double ph = phi(i);
-        if (mat(i) < 0 || s(i) >= 0.5 || ph <= 0) return;
+        // Leak destinations do not limit the step: cement there is tallied as leaked whatever its
+        // path inside, and a vein's fast channel would otherwise shrink every later step to the
+        // milliseconds its few voxels take to fill.
+        if (mat(i) < 0 || s(i) >= 0.5 || ph <= 0 || kernels::leak_destination(mat(i))) return;
         const auto c = kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s, mu_c, mu_m, a, i);
         // The time the current flow through the cell takes to fill its remaining pore space:
         // once its upstream is full the front crosses it at that rate.

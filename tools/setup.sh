@@ -12,6 +12,7 @@
 #   --test-tiers "unit;validation"   which test tiers to build (default all three)
 #   --cuda       build against a CUDA Kokkos (Kokkos 3.4.01 + our CUDA 13 patch, sm_80 PTX) with g++
 #                as the host compiler; OpenVDB code stays on g++ (compile firewall). Compile only.
+#                Default build dir: build-cuda. Later rebuilds need /usr/local/cuda/bin in PATH.
 #   Environment: CEMENTFLOW_DEPS (default <repo>/.deps), CEMENTFLOW_JOBS (default nproc),
 #                Kokkos_ROOT (use your own Kokkos >= 3.4 instead of building one).
 set -euo pipefail
@@ -19,7 +20,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEPS=${CEMENTFLOW_DEPS:-$ROOT/.deps}
 JOBS=${CEMENTFLOW_JOBS:-$(nproc)}
-BUILD_DIR=$ROOT/build
+BUILD_DIR=""
 BUILD_TYPE=Release
 SANITIZE=OFF
 WERROR=OFF
@@ -39,10 +40,16 @@ while [ $# -gt 0 ]; do
     --no-build | --deps-only) DO_BUILD=0; shift ;;
     --no-bench) BENCH=OFF; shift ;;
     --test-tiers) TIERS=$2; shift 2 ;;
-    -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+
+# A CUDA build gets its own default build dir: switching an OpenMP build dir to g++ + a CUDA
+# Kokkos would keep the cached Kokkos_DIR (and CMake drops the cache when the compiler changes).
+if [ -z "$BUILD_DIR" ]; then
+  if [ $CUDA -eq 1 ]; then BUILD_DIR=$ROOT/build-cuda; else BUILD_DIR=$ROOT/build; fi
+fi
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 SUDO=""
@@ -106,7 +113,8 @@ kokkos_source() {
   tar xf "$orig" -C "$tmp" --wildcards '*/packages/kokkos/*'
   local kdir
   kdir=$(find "$tmp" -maxdepth 3 -type d -path '*/packages/kokkos' | head -n 1)
-  grep -q "Kokkos_VERSION_MINOR 4" "$kdir/CMakeLists.txt" ||
+  grep -q "Kokkos_VERSION_MAJOR 3" "$kdir/CMakeLists.txt" &&
+    grep -q "Kokkos_VERSION_MINOR 4" "$kdir/CMakeLists.txt" ||
     { say "unexpected Kokkos version in $orig"; exit 1; }
   mv "$kdir" "$src"
   rm -rf "$tmp" "$dl"
@@ -149,6 +157,9 @@ if [ $CUDA -eq 1 ]; then
   [ -x /usr/local/cuda/bin/nvcc ] || { say "--cuda needs nvcc in /usr/local/cuda/bin"; exit 1; }
   build_kokkos cuda
   KOKKOS_DIR=$DEPS/kokkos-cuda
+  # nvcc_wrapper (run by Kokkos's launcher for every Kokkos translation unit) finds nvcc in PATH,
+  # also when the cached Kokkos was not rebuilt in this run.
+  export PATH=/usr/local/cuda/bin:$PATH
 elif [ -n "${Kokkos_ROOT:-}" ]; then
   KOKKOS_DIR=$Kokkos_ROOT
 else

@@ -125,7 +125,7 @@ TEST(Scene, DefaultSceneConvertsUnitsToSI) {
       cf::load_scene((cf::test::source_dir() / "scenes" / "box_vp_default.json").string());
   EXPECT_EQ(s.bone.kind, cf::BoneSource::Kind::Box);
   EXPECT_TRUE(close(s.bone.box.size_mm[0], 40));
-  EXPECT_TRUE(close(s.bone.box.voxel_mm, 0.5));
+  EXPECT_TRUE(close(s.bone.box.voxel_mm, 1.0));
   EXPECT_TRUE(close(s.bone.box.shell_mm, 1.0));
   EXPECT_TRUE(s.bone.box.sink_faces.empty());
   EXPECT_TRUE(s.bone.box.vein);
@@ -136,12 +136,12 @@ TEST(Scene, DefaultSceneConvertsUnitsToSI) {
   EXPECT_EQ(s.injection.needles[0].gauge, 11);
   EXPECT_TRUE(close(s.injection.needles[0].inner_diameter_mm, cf::gauge_inner_diameter_mm(11)));
   EXPECT_FALSE(s.injection.needles[0].side_opening);
-  // 3 mL/min = 3e-6 m^3 / 60 s = 5e-8 m^3/s; 4 mL = 4e-6 m^3.
+  // 3 mL/min = 3e-6 m^3 / 60 s = 5e-8 m^3/s; 2 mL = 2e-6 m^3.
   EXPECT_TRUE(close(s.injection.flow_rate_m3_s, 5e-8));
-  EXPECT_TRUE(close(s.injection.volume_m3, 4e-6));
+  EXPECT_TRUE(close(s.injection.volume_m3, 2e-6));
   EXPECT_TRUE(close(s.injection.max_pressure_pa, 10e6)) << "default limit is 10 MPa";
   EXPECT_FALSE(s.injection.stop_at_leak);
-  EXPECT_TRUE(close(s.simulation.output_interval_s, 5));
+  EXPECT_TRUE(close(s.simulation.output_interval_s, 2));
 }
 
 TEST(Scene, ExtensionsAreRead) {

@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
   gbox->add_option("--shell-mm", box.shell_mm, "cortical shell thickness (default none)")
       ->check(CLI::NonNegativeNumber);
   gbox->add_option("--sink-faces", box.sink_faces, "soft-tissue faces: +x -x +y -y +z -z");
-  gbox->add_flag("--vein", box.vein, "add a straight basivertebral vein to the -y face");
+  gbox->add_flag("--vein", box.vein, "add a straight basivertebral vein from (0, -Y/4, 0) to the -y face");
   gbox->add_option("--out", gen_out, "output VDB (default box.vdb)");
 
   // info
@@ -199,6 +199,7 @@ int main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(scene_path, out_dir, threads, quiet);
     if (gbox->parsed()) {
       if (!size_mm.empty()) box.size_mm = {size_mm[0], size_mm[1], size_mm[2]};
+      box.vein_start_mm = {0, -box.size_mm[1] / 4, 0};  // a quarter of the depth behind the centre
       if (!perm.empty()) box.permeability_m2 = {perm[0], perm[1], perm[2]};
       return cmd_generate_box(box, gen_out);
     }
