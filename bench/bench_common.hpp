@@ -53,12 +53,12 @@ std::string box_tag(const std::array<double, 3>& size_mm);
 
 /// A box phantom on the device with the marrow-only pressure operator assembled.
 struct BoxFixture {
-  BoneBlocks bone;             ///< completed bone, input block order
-  detail::DeviceGrid grid;     ///< Morton-sorted device grid
-  long long active = 0;        ///< voxels with a material
-  long long source = -1;       ///< sorted global index of the voxel holding the origin
+  BoneBlocks bone;          ///< completed bone, input block order
+  detail::DeviceGrid grid;  ///< Morton-sorted device grid
+  long long active = 0;     ///< voxels with a material
+  long long source = -1;    ///< sorted global index of the voxel holding the origin
   std::unique_ptr<detail::PressureSolver> solver;  ///< assembled with lambda = 1/kMarrowViscosity
-  DView<double*> q;            ///< point source kSourceFlow at `source`
+  DView<double*> q;                                ///< point source kSourceFlow at `source`
 };
 
 /// The fixture of a box (built on first use, then cached; the grid's address never changes, as
@@ -66,7 +66,8 @@ struct BoxFixture {
 BoxFixture& box_fixture(const std::array<double, 3>& size_mm);
 
 /// Runs `fill` on the host copy of a new device View of n doubles and uploads it.
-DView<double*> host_filled(const char* label, long long n, const std::function<void(double*)>& fill);
+DView<double*> host_filled(const char* label, long long n,
+                           const std::function<void(double*)>& fill);
 
 // --- STREAM --------------------------------------------------------------------------------------
 
@@ -80,6 +81,12 @@ double stream_triad_gbs();
 void set_stream_triad_gbs(double gbs);
 
 // --- registration (bench_register.cpp calls these in this order) ---------------------------------
+
+/// True when the environment sets CEMENTFLOW_BENCH_FULL=1: the long cases (transport step on the
+/// large box, the default-like scene at 1 mL) are registered too. Without it the whole bench fits
+/// in about three minutes on two idle cores.
+bool full_run();
+
 void register_stream();
 void register_pressure();
 void register_transport();

@@ -30,8 +30,7 @@ Cache& cache() {
 long long origin_voxel(const BoneBlocks& bone, const detail::DeviceGrid& grid) {
   int ijk[3];
   for (int a = 0; a < 3; ++a)
-    ijk[a] = static_cast<int>(
-        std::lround(-bone.origin_mm[static_cast<size_t>(a)] / bone.voxel_mm));
+    ijk[a] = static_cast<int>(std::lround(-bone.origin_mm[static_cast<size_t>(a)] / bone.voxel_mm));
   const auto org = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), grid.origin);
   for (int b = 0; b < grid.nblocks; ++b)
     if (org(b, 0) == (ijk[0] & ~7) && org(b, 1) == (ijk[1] & ~7) && org(b, 2) == (ijk[2] & ~7))

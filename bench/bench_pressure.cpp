@@ -66,8 +66,8 @@ void pressure_pcg_jacobi(benchmark::State& state, std::array<double, 3> size_mm)
   long long iterations = 0;
   for (auto _ : state) {
     Kokkos::deep_copy(p, 0.0);  // cold start p = 0, outside the timing
-    const double s = fenced_seconds(
-        [&] { st = f.solver->solve(f.q, p, kSolveTolerance, kMaxIterations); });
+    const double s =
+        fenced_seconds([&] { st = f.solver->solve(f.q, p, kSolveTolerance, kMaxIterations); });
     state.SetIterationTime(s);
     total += s;
     iterations += st.iterations;

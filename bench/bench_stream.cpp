@@ -53,7 +53,9 @@ void stream_triad(benchmark::State& state) {
 
 }  // namespace
 
-void set_stream_triad_gbs(double gbs) { g_stream_gbs = gbs; }
+void set_stream_triad_gbs(double gbs) {
+  g_stream_gbs = gbs;
+}
 
 double stream_triad_gbs() {
   if (g_stream_gbs > 0) return g_stream_gbs;

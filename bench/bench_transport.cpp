@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <map>
+#include <vector>
 
 #include "bench/bench_common.hpp"
 #include "engine/transport.hpp"
@@ -91,8 +92,7 @@ TransportFixture& transport_fixture(const std::array<double, 3>& size_mm) {
       });
   f->solver = std::make_unique<detail::PressureSolver>(g);
   f->solver->assemble(lambda);
-  f->setup_iterations =
-      f->solver->solve(box.q, f->p, kSetupTolerance, kSetupIterations).iterations;
+  f->setup_iterations = f->solver->solve(box.q, f->p, kSetupTolerance, kSetupIterations).iterations;
   f->transport = std::make_unique<detail::Transport>(g, kMarrowViscosity, kCorey);
   f->dt = f->transport->front_time_step(f->solver->op(), f->p, box.q, f->s0, f->mu);
   slot = std::move(f);
@@ -123,13 +123,16 @@ void transport_step(benchmark::State& state, std::array<double, 3> size_mm) {
   state.counters["ball_voxels"] = static_cast<double>(f.ball_voxels);
   state.counters["dt_s"] = f.dt;
   state.counters["sweeps"] = static_cast<double>(sweeps) / runs;
+  state.counters["setup_pcg_iterations"] = f.setup_iterations;
   state.counters["voxels/s"] = static_cast<double>(box.active) * runs / total;
 }
 
 }  // namespace
 
 void register_transport() {
-  for (const auto& box : {kSmallBox, kLargeBox}) {
+  std::vector<std::array<double, 3>> boxes{kSmallBox};
+  if (full_run()) boxes.push_back(kLargeBox);
+  for (const auto& box : boxes) {
     const std::string name = "transport_step/box:" + box_tag(box) + "/h:0.5mm/ball:5mm";
     benchmark::RegisterBenchmark(name.c_str(), transport_step, box)
         ->UseManualTime()

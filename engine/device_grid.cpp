@@ -24,13 +24,15 @@ DView<T*> upload(const std::vector<T>& v, const char* label) {
 template <class T>
 void download(const DView<T*>& d, std::vector<T>& v) {
   v.resize(d.extent(0));
-  Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(v.data(), v.size());
+  Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(v.data(),
+                                                                                 v.size());
   Kokkos::deep_copy(h, d);
 }
 
 /// out[b*512+v] = in[from[b]*512+v] (stride 1), or with `stride` components per voxel.
 template <class T>
-DView<T*> gather_blocks(const DView<T*>& in, const DView<int*>& from, int stride, const char* label) {
+DView<T*> gather_blocks(const DView<T*>& in, const DView<int*>& from, int stride,
+                        const char* label) {
   const int n = static_cast<int>(from.extent(0));
   DView<T*> out(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), in.extent(0));
   const long long per = 512LL * stride;
@@ -81,7 +83,8 @@ DeviceGrid build_device_grid(const BoneBlocks& bone) {
   DView<std::uint64_t*> query("cementflow::grid::neighbour_keys", static_cast<size_t>(n) * 6);
   constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
   Kokkos::parallel_for(
-      "cementflow::grid::neighbour_keys", Kokkos::RangePolicy<ExecSpace>(0, n), KOKKOS_LAMBDA(int b) {
+      "cementflow::grid::neighbour_keys", Kokkos::RangePolicy<ExecSpace>(0, n),
+      KOKKOS_LAMBDA(int b) {
         const int s = sorted_from(b);
         int c[3];
         for (int a = 0; a < 3; ++a) {
@@ -93,8 +96,8 @@ DeviceGrid build_device_grid(const BoneBlocks& bone) {
         for (int d = 0; d < 6; ++d) {
           int q[3] = {c[0], c[1], c[2]};
           q[d >> 1] += (d & 1) ? 1 : -1;
-          query(6 * b + d) = (q[0] < 0 || q[1] < 0 || q[2] < 0) ? kNone
-                                                                : kernels::morton_code(q[0], q[1], q[2]);
+          query(6 * b + d) =
+              (q[0] < 0 || q[1] < 0 || q[2] < 0) ? kNone : kernels::morton_code(q[0], q[1], q[2]);
         }
       });
   DView<long long*> pos("cementflow::grid::neighbour_pos", static_cast<size_t>(n) * 6);
@@ -105,7 +108,8 @@ DeviceGrid build_device_grid(const BoneBlocks& bone) {
   g.neighbour = DView<int* [6]>("cementflow::grid::neighbour", n);
   auto nb = g.neighbour;
   Kokkos::parallel_for(
-      "cementflow::grid::neighbour_table", Kokkos::RangePolicy<ExecSpace>(0, n), KOKKOS_LAMBDA(int b) {
+      "cementflow::grid::neighbour_table", Kokkos::RangePolicy<ExecSpace>(0, n),
+      KOKKOS_LAMBDA(int b) {
         for (int d = 0; d < 6; ++d) {
           const long long p = pos(6 * b + d);
           const std::uint64_t q = query(6 * b + d);

@@ -16,14 +16,14 @@ using DView = Kokkos::View<T, Kokkos::LayoutRight, MemSpace>;
 
 struct DeviceGrid {
   int nblocks = 0;
-  double h_m = 0;                  ///< voxel edge in metres
-  DView<int* [3]> origin;          ///< block origin (voxel index), Morton-sorted
-  DView<int* [6]> neighbour;       ///< -x,+x,-y,+y,-z,+z block neighbours; -1 none
-  DView<int*> sorted_from;         ///< input block index of each sorted block
-  DView<int*> material;            ///< nblocks*512, kInactive outside
-  DView<float*> porosity;          ///< nblocks*512
-  DView<float*> kx, ky, kz;        ///< principal permeabilities, m^2
-  DView<int*> route;               ///< LeakRoute code per voxel (-1 none)
+  double h_m = 0;             ///< voxel edge in metres
+  DView<int* [3]> origin;     ///< block origin (voxel index), Morton-sorted
+  DView<int* [6]> neighbour;  ///< -x,+x,-y,+y,-z,+z block neighbours; -1 none
+  DView<int*> sorted_from;    ///< input block index of each sorted block
+  DView<int*> material;       ///< nblocks*512, kInactive outside
+  DView<float*> porosity;     ///< nblocks*512
+  DView<float*> kx, ky, kz;   ///< principal permeabilities, m^2
+  DView<int*> route;          ///< LeakRoute code per voxel (-1 none)
 
   long long num_voxels() const { return static_cast<long long>(nblocks) * 512; }
 };

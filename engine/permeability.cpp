@@ -38,8 +38,8 @@ constexpr double kCavityRatio = 1e3;
 
 double law_si(double phi) {
   const double p = std::clamp(phi, 0.0, kMaxLawPorosity);
-  const double ref = kRefPorosity * kRefPorosity * kRefPorosity /
-                     ((1 - kRefPorosity) * (1 - kRefPorosity));
+  const double ref =
+      kRefPorosity * kRefPorosity * kRefPorosity / ((1 - kRefPorosity) * (1 - kRefPorosity));
   return kRefPermeabilitySI * (p * p * p / ((1 - p) * (1 - p))) / ref;
 }
 

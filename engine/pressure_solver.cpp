@@ -41,9 +41,10 @@ void PressureSolver::assemble(const DView<double*>& lambda) {
                        kernels::AssembleTransmissibility<IntV, NbV, FV, DV>{
                            grid_.material, grid_.neighbour, grid_.kx, grid_.ky, grid_.kz, lambda,
                            op_.tx, op_.ty, op_.tz, op_.tb, grid_.h_m});
-  Kokkos::parallel_for("cementflow::pressure::assemble_diagonal", Policy(0, n),
-                       kernels::AssembleDiagonal<IntV, NbV, FV, DV>{
-                           grid_.material, grid_.neighbour, op_.tx, op_.ty, op_.tz, op_.tb, op_.diag});
+  Kokkos::parallel_for(
+      "cementflow::pressure::assemble_diagonal", Policy(0, n),
+      kernels::AssembleDiagonal<IntV, NbV, FV, DV>{grid_.material, grid_.neighbour, op_.tx, op_.ty,
+                                                   op_.tz, op_.tb, op_.diag});
 }
 
 void PressureSolver::apply(const DView<double*>& x, DView<double*>& y) const {

@@ -10,7 +10,9 @@
 namespace cementflow {
 
 struct Runtime::Impl {
-  explicit Impl(int threads) : guard(detail::kokkos_settings(threads)) { detail::openvdb_initialize(); }
+  explicit Impl(int threads) : guard(detail::kokkos_settings(threads)) {
+    detail::openvdb_initialize();
+  }
   ~Impl() { detail::openvdb_uninitialize(); }
   Kokkos::ScopeGuard guard;
 };
@@ -18,9 +20,13 @@ struct Runtime::Impl {
 Runtime::Runtime(int threads) : impl_(std::make_unique<Impl>(threads)) {}
 Runtime::~Runtime() = default;
 
-std::string Runtime::backend() { return Kokkos::DefaultExecutionSpace::name(); }
+std::string Runtime::backend() {
+  return Kokkos::DefaultExecutionSpace::name();
+}
 
-int Runtime::concurrency() { return static_cast<int>(Kokkos::DefaultExecutionSpace().concurrency()); }
+int Runtime::concurrency() {
+  return static_cast<int>(Kokkos::DefaultExecutionSpace().concurrency());
+}
 
 std::string Runtime::kokkos_version() {
   const int v = KOKKOS_VERSION;

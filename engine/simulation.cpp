@@ -55,8 +55,9 @@ std::string fmt3(const std::array<double, 3>& v) {
 }
 
 const char* material_name(int m) {
-  static const char* names[] = {"soft tissue", "trabecular bone", "cortical bone", "cavity",
-                                "a vein",      "the disc",        "the spinal canal", "needle track"};
+  static const char* names[] = {"soft tissue",      "trabecular bone", "cortical bone",
+                                "cavity",           "a vein",          "the disc",
+                                "the spinal canal", "needle track"};
   return (m >= 0 && m <= kMaxMaterial) ? names[m] : "outside the model";
 }
 
@@ -84,7 +85,8 @@ struct HostGrid {
   long long find(const std::array<double, 3>& mm) const {
     int ijk[3];
     for (int a = 0; a < 3; ++a)
-      ijk[a] = static_cast<int>(std::lround((mm[static_cast<size_t>(a)] - g.origin_mm[static_cast<size_t>(a)]) / g.voxel_mm));
+      ijk[a] = static_cast<int>(std::lround(
+          (mm[static_cast<size_t>(a)] - g.origin_mm[static_cast<size_t>(a)]) / g.voxel_mm));
     const auto it = block_of.find(key(ijk[0] >> 3, ijk[1] >> 3, ijk[2] >> 3));
     if (it == block_of.end()) return -1;
     return static_cast<long long>(it->second) * 512 +
@@ -110,7 +112,8 @@ struct HostGrid {
   bool conducts(long long i) const {
     const auto u = static_cast<size_t>(i);
     return g.material[u] >= 0 && g.porosity[u] > 0 &&
-           (g.permeability[3 * u] > 0 || g.permeability[3 * u + 1] > 0 || g.permeability[3 * u + 2] > 0);
+           (g.permeability[3 * u] > 0 || g.permeability[3 * u + 1] > 0 ||
+            g.permeability[3 * u + 2] > 0);
   }
   bool outlet(long long i) const {
     if (!is_leak_destination(g.material[static_cast<size_t>(i)])) return false;
@@ -132,7 +135,8 @@ std::vector<long long> check_injection(const Scene& scene, const HostGrid& hg) {
   std::array<double, 3> lo{1e300, 1e300, 1e300}, hi{-1e300, -1e300, -1e300};
   for (size_t b = 0; b < hg.g.num_blocks(); ++b)
     for (int a = 0; a < 3; ++a) {
-      const double o = hg.g.origin_mm[static_cast<size_t>(a)] + hg.g.voxel_mm * hg.g.block_origin[b][static_cast<size_t>(a)];
+      const double o = hg.g.origin_mm[static_cast<size_t>(a)] +
+                       hg.g.voxel_mm * hg.g.block_origin[b][static_cast<size_t>(a)];
       lo[static_cast<size_t>(a)] = std::min(lo[static_cast<size_t>(a)], o);
       hi[static_cast<size_t>(a)] = std::max(hi[static_cast<size_t>(a)], o + 7 * hg.g.voxel_mm);
     }
@@ -174,7 +178,8 @@ std::vector<long long> check_injection(const Scene& scene, const HostGrid& hg) {
     queue.pop_front();
     const auto u = static_cast<size_t>(i);
     if (hg.outlet(i)) outlet = true;
-    if (!is_leak_destination(hg.g.material[u])) pore_mm3 += static_cast<double>(hg.g.porosity[u]) * vox_mm3;
+    if (!is_leak_destination(hg.g.material[u]))
+      pore_mm3 += static_cast<double>(hg.g.porosity[u]) * vox_mm3;
     for (int d = 0; d < 6; ++d) {
       const long long j = hg.neighbour(i, d);
       if (j < 0 || seen[static_cast<size_t>(j)] || !hg.conducts(j)) continue;
@@ -190,7 +195,8 @@ std::vector<long long> check_injection(const Scene& scene, const HostGrid& hg) {
   if (scene.injection.volume_m3 / kM3PerMl > pore_ml) {
     std::ostringstream e;
     e << "at most " << pore_ml << " mL, the pore volume of the bone reachable from the needle tip";
-    throw InputError(file, "injection.volume_ml", std::to_string(scene.injection.volume_m3 / kM3PerMl), e.str());
+    throw InputError(file, "injection.volume_ml",
+                     std::to_string(scene.injection.volume_m3 / kM3PerMl), e.str());
   }
   return tips;
 }
@@ -216,7 +222,9 @@ void tally(const detail::DeviceGrid& grid, const DView<double*>& s, const DView<
   const double vox = grid.h_m * grid.h_m * grid.h_m;
   Kokkos::parallel_for(
       "cementflow::simulation::cement_volume", Policy(0, static_cast<int>(grid.num_voxels())),
-      KOKKOS_LAMBDA(int i) { pore(i) = mat(i) >= 0 ? static_cast<double>(phi(i)) * vox * s(i) + bout(i) : 0.0; });
+      KOKKOS_LAMBDA(int i) {
+        pore(i) = mat(i) >= 0 ? static_cast<double>(phi(i)) * vox * s(i) + bout(i) : 0.0;
+      });
   *in_bone = sum_where(pore, route_of, kNumLeakRoutes);
   for (int r = 0; r < kNumLeakRoutes; ++r)
     (*route_vol)[static_cast<size_t>(r)] = sum_where(pore, route_of, r);
@@ -257,9 +265,11 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   const double q_needle = Q / static_cast<double>(inj.needles.size());
 
   // --- fields -----------------------------------------------------------------------------------
-  DView<double*> s("cementflow::simulation::saturation", n), p("cementflow::simulation::pressure", n);
+  DView<double*> s("cementflow::simulation::saturation", n),
+      p("cementflow::simulation::pressure", n);
   DView<double*> q("cementflow::simulation::source", n), mu("cementflow::simulation::mu_c", n);
-  DView<double*> lambda("cementflow::simulation::lambda_t", n), speed("cementflow::simulation::speed", n);
+  DView<double*> lambda("cementflow::simulation::lambda_t", n),
+      speed("cementflow::simulation::speed", n);
   DView<double*> bout("cementflow::simulation::boundary_out", n);
   DView<double*> pore("cementflow::simulation::pore_cement", n);
   DView<float*> arrival("cementflow::simulation::arrival", n);
@@ -279,7 +289,9 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     Kokkos::parallel_for(
         "cementflow::simulation::route_of", Policy(0, n), KOKKOS_LAMBDA(int i) {
           const int m = mat(i);
-          route_of(i) = m < 0 ? -1 : (kernels::leak_destination(m) ? (rt(i) >= 0 ? rt(i) : 5) : kNumLeakRoutes);
+          route_of(i) =
+              m < 0 ? -1
+                    : (kernels::leak_destination(m) ? (rt(i) >= 0 ? rt(i) : 5) : kNumLeakRoutes);
         });
   }
 
@@ -296,8 +308,9 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   // Cannula pressure drop per needle (PHYSICS.md §M3), constant while the cement does not cure.
   double cannula_dp = 0;
   for (const auto& nd : inj.needles)
-    cannula_dp = std::max(cannula_dp, cannula_pressure_drop(scene.cement, q_needle,
-                                                            0.5e-3 * nd.inner_diameter_mm, 1e-3 * nd.length_mm));
+    cannula_dp = std::max(
+        cannula_dp, cannula_pressure_drop(scene.cement, q_needle, 0.5e-3 * nd.inner_diameter_mm,
+                                          1e-3 * nd.length_mm));
 
   const auto mat = grid.material;
   const auto phi = grid.porosity;
@@ -316,19 +329,19 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     bool solved = true;
     for (int it = 0; it < std::max(1, sim.max_picard_iterations); ++it) {
       Kokkos::parallel_for(
-          "cementflow::simulation::total_mobility", Policy(0, n), KOKKOS_LAMBDA(int i) {
-            lambda(i) = kernels::total_mobility(s(i), mu(i), mu_m, corey);
-          });
+          "cementflow::simulation::total_mobility", Policy(0, n),
+          KOKKOS_LAMBDA(int i) { lambda(i) = kernels::total_mobility(s(i), mu(i), mu_m, corey); });
       solver.assemble(lambda);
-      const detail::SolveStats st = solver.solve(q, p, sim.pressure_tolerance, sim.max_solver_iterations);
+      const detail::SolveStats st =
+          solver.solve(q, p, sim.pressure_tolerance, sim.max_solver_iterations);
       ++rep.solver.pressure_solves;
       rep.solver.total_iterations += st.iterations;
       rep.solver.max_iterations = std::max<long long>(rep.solver.max_iterations, st.iterations);
       if (!st.converged) {
         std::ostringstream e;
         e << "the pressure solve did not converge: relative residual " << st.relative_residual
-          << " after " << st.iterations << " iterations (simulation.max_solver_iterations = "
-          << sim.max_solver_iterations << ")";
+          << " after " << st.iterations
+          << " iterations (simulation.max_solver_iterations = " << sim.max_solver_iterations << ")";
         rep.status = "failed";
         rep.message = e.str();
         solved = false;
@@ -341,7 +354,10 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
           "cementflow::simulation::picard_viscosity", Policy(0, n),
           KOKKOS_LAMBDA(int i, double& m) {
             if (mat(i) < 0 || phi(i) <= 0) return;
-            const double kg = kernels::math::pow(static_cast<double>(kx(i)) * static_cast<double>(ky(i)) * static_cast<double>(kz(i)), 1.0 / 3.0);
+            const double kg =
+                kernels::math::pow(static_cast<double>(kx(i)) * static_cast<double>(ky(i)) *
+                                       static_cast<double>(kz(i)),
+                                   1.0 / 3.0);
             const double mn = kernels::porous_viscosity(rheo, speed(i), kg, phi(i));
             if (s(i) > 0 || q(i) > 0) {
               const double c = kernels::math::fabs(mn - mu(i)) / mu(i);
@@ -364,8 +380,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     }
     if (p_inj > inj.max_pressure_pa) {
       std::ostringstream e;
-      e << "injection pressure " << p_inj * 1e-6 << " MPa exceeds injection.max_pressure_mpa = "
-        << inj.max_pressure_pa * 1e-6;
+      e << "injection pressure " << p_inj * 1e-6
+        << " MPa exceeds injection.max_pressure_mpa = " << inj.max_pressure_pa * 1e-6;
       rep.status = "stopped_at_pressure_limit";
       rep.message = e.str();
       break;
@@ -376,7 +392,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     dt = std::min({dt, next_out - t, (target - injected) / Q, sim.max_time_s - t});
     dt = std::max(dt, 1e-12 * std::max(1.0, t));
     rep.solver.transport_sweeps +=
-        transport.step(solver.op(), p, q, mu, t, dt, sim.arrival_saturation, s, bout, arrival).sweeps;
+        transport.step(solver.op(), p, q, mu, t, dt, sim.arrival_saturation, s, bout, arrival)
+            .sweeps;
     t += dt;
     injected += Q * dt;
     ++rep.solver.steps;
@@ -398,9 +415,11 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
         auto hpore = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pore);
         double w = 0, c[3] = {0, 0, 0};
         for (long long i = 0; i < n; ++i) {
-          if (hg.g.material[static_cast<size_t>(i)] < 0 || !is_leak_destination(hg.g.material[static_cast<size_t>(i)]))
+          if (hg.g.material[static_cast<size_t>(i)] < 0 ||
+              !is_leak_destination(hg.g.material[static_cast<size_t>(i)]))
             continue;
-          const int ri = hg.g.route[static_cast<size_t>(i)] >= 0 ? hg.g.route[static_cast<size_t>(i)] : 5;
+          const int ri =
+              hg.g.route[static_cast<size_t>(i)] >= 0 ? hg.g.route[static_cast<size_t>(i)] : 5;
           if (ri != r || hpore(i) <= 0) continue;
           const auto x = hg.center(i);
           for (int a = 0; a < 3; ++a) c[a] += hpore(i) * x[static_cast<size_t>(a)];
@@ -457,7 +476,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     if (leaked[static_cast<size_t>(r)]) rep.leaks.push_back(leak_rec[static_cast<size_t>(r)]);
   }
   rep.leak_volume_ml = leaked_total / kM3PerMl;
-  rep.mass_balance_error = injected > 0 ? std::abs(injected - (in_bone + leaked_total)) / injected : 0.0;
+  rep.mass_balance_error =
+      injected > 0 ? std::abs(injected - (in_bone + leaked_total)) / injected : 0.0;
 
   RunFields& f = result.fields;
   {
@@ -498,7 +518,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     std::vector<int> dist(g.num_voxels(), -1);
     std::deque<long long> queue;
     for (long long i = 0; i < n; ++i)
-      if (g.material[static_cast<size_t>(i)] >= 0 && is_leak_destination(g.material[static_cast<size_t>(i)])) {
+      if (g.material[static_cast<size_t>(i)] >= 0 &&
+          is_leak_destination(g.material[static_cast<size_t>(i)])) {
         dist[static_cast<size_t>(i)] = 0;
         queue.push_back(i);
       }
@@ -507,7 +528,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       queue.pop_front();
       for (int d = 0; d < 6; ++d) {
         const long long j = post.neighbour(i, d);
-        if (j < 0 || g.material[static_cast<size_t>(j)] < 0 || dist[static_cast<size_t>(j)] >= 0) continue;
+        if (j < 0 || g.material[static_cast<size_t>(j)] < 0 || dist[static_cast<size_t>(j)] >= 0)
+          continue;
         dist[static_cast<size_t>(j)] = dist[static_cast<size_t>(i)] + 1;
         queue.push_back(j);
       }
@@ -515,12 +537,15 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     int gap = std::numeric_limits<int>::max();
     for (long long i = 0; i < n; ++i) {
       const auto u = static_cast<size_t>(i);
-      if (g.material[u] < 0 || static_cast<double>(f.cement_fraction[u]) < thr || is_leak_destination(g.material[u])) continue;
+      if (g.material[u] < 0 || static_cast<double>(f.cement_fraction[u]) < thr ||
+          is_leak_destination(g.material[u]))
+        continue;
       const auto x = post.center(i);
       double dmin = 1e300;
       for (const auto& tp : tip_mm)
-        dmin = std::min(dmin, std::sqrt((x[0] - tp[0]) * (x[0] - tp[0]) + (x[1] - tp[1]) * (x[1] - tp[1]) +
-                                        (x[2] - tp[2]) * (x[2] - tp[2])));
+        dmin = std::min(
+            dmin, std::sqrt((x[0] - tp[0]) * (x[0] - tp[0]) + (x[1] - tp[1]) * (x[1] - tp[1]) +
+                            (x[2] - tp[2]) * (x[2] - tp[2])));
       rep.fill.max_spread_mm = std::max(rep.fill.max_spread_mm, dmin);
       if (dist[u] >= 0) gap = std::min(gap, dist[u]);
       for (int side = 0; side < 2; ++side) {
@@ -537,10 +562,12 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     const double vol_term = 1 - std::exp(-rep.leak_volume_ml / kRiskVolumeMl);
     const double gap_term = std::isfinite(gap_mm) ? 0.5 * std::exp(-gap_mm / kRiskGapMm) : 0.0;
     rep.leak_risk.score = std::max(vol_term, gap_term);
-    rep.leak_risk.cls = rep.leak_risk.score < 0.2 ? "low" : (rep.leak_risk.score < 0.6 ? "moderate" : "high");
+    rep.leak_risk.cls =
+        rep.leak_risk.score < 0.2 ? "low" : (rep.leak_risk.score < 0.6 ? "moderate" : "high");
     std::ostringstream basis;
-    basis << "score = max(1 - exp(-V_leak / " << kRiskVolumeMl << " mL), 0.5 exp(-gap / " << kRiskGapMm
-          << " mm)) with simulated leak volume V_leak = " << rep.leak_volume_ml << " mL and gap = ";
+    basis << "score = max(1 - exp(-V_leak / " << kRiskVolumeMl << " mL), 0.5 exp(-gap / "
+          << kRiskGapMm << " mm)) with simulated leak volume V_leak = " << rep.leak_volume_ml
+          << " mL and gap = ";
     if (std::isfinite(gap_mm))
       basis << gap_mm << " mm";
     else
@@ -552,8 +579,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     rep.leak_risk.basis = basis.str();
   }
 
-  rep.wall_time_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  rep.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return result;
 }
 

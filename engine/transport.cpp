@@ -111,11 +111,10 @@ TransportStats Transport::step(const PressureOperator& op, const DView<double*>&
           KOKKOS_LAMBDA(int k, double& mx) {
             const int i = list(k);
             const auto c = kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s_it, mu_c, mu_m, a, i);
-            const double sn =
-                (c.in_c > 0 || s_old(i) > 0)
-                    ? kernels::solve_cell(static_cast<double>(phi(i)) * cap_per_phi, s_old(i), c.in_c,
-                                          c.out, mu_c(i), mu_m, a)
-                    : s_old(i);
+            const double sn = (c.in_c > 0 || s_old(i) > 0)
+                                  ? kernels::solve_cell(static_cast<double>(phi(i)) * cap_per_phi,
+                                                        s_old(i), c.in_c, c.out, mu_c(i), mu_m, a)
+                                  : s_old(i);
             s_nx(i) = sn;
             const double dlt = sn > s_it(i) ? sn - s_it(i) : s_it(i) - sn;
             if (dlt > mx) mx = dlt;

@@ -3,6 +3,10 @@
 #include <openvdb/openvdb.h>
 
 namespace cementflow::detail {
-void openvdb_initialize() { openvdb::initialize(); }
-void openvdb_uninitialize() { openvdb::uninitialize(); }
+void openvdb_initialize() {
+  openvdb::initialize();
+}
+void openvdb_uninitialize() {
+  openvdb::uninitialize();
+}
 }  // namespace cementflow::detail

@@ -14,12 +14,22 @@ constexpr int kBlockVoxels = 512;
 constexpr int kNoNeighbour = -1;
 
 /// Direction d (0..5) as an axis (0,1,2) and a sign (-1,+1).
-KOKKOS_INLINE_FUNCTION constexpr int dir_axis(int d) { return d >> 1; }
-KOKKOS_INLINE_FUNCTION constexpr int dir_sign(int d) { return (d & 1) ? 1 : -1; }
+KOKKOS_INLINE_FUNCTION constexpr int dir_axis(int d) {
+  return d >> 1;
+}
+KOKKOS_INLINE_FUNCTION constexpr int dir_sign(int d) {
+  return (d & 1) ? 1 : -1;
+}
 
-KOKKOS_INLINE_FUNCTION constexpr int local_x(int v) { return v & 7; }
-KOKKOS_INLINE_FUNCTION constexpr int local_y(int v) { return (v >> 3) & 7; }
-KOKKOS_INLINE_FUNCTION constexpr int local_z(int v) { return v >> 6; }
+KOKKOS_INLINE_FUNCTION constexpr int local_x(int v) {
+  return v & 7;
+}
+KOKKOS_INLINE_FUNCTION constexpr int local_y(int v) {
+  return (v >> 3) & 7;
+}
+KOKKOS_INLINE_FUNCTION constexpr int local_z(int v) {
+  return v >> 6;
+}
 
 /// Spreads the low 21 bits of x to every third bit (for a 63-bit 3-D Morton code).
 KOKKOS_INLINE_FUNCTION std::uint64_t spread_bits_3(std::uint64_t x) {

@@ -12,7 +12,9 @@
 namespace cementflow::kernels {
 
 /// Material codes that are leak destinations (SPEC.md §2: 0, 4, 5, 6).
-KOKKOS_INLINE_FUNCTION bool leak_destination(int m) { return m == 0 || m == 4 || m == 5 || m == 6; }
+KOKKOS_INLINE_FUNCTION bool leak_destination(int m) {
+  return m == 0 || m == 4 || m == 5 || m == 6;
+}
 
 /// Harmonic-mean transmissibility of a face of area h^2 between centres h apart:
 /// T = h^2 / h * 2 c_i c_j / (c_i + c_j), c = k * lambda (m^2 / (Pa s)).

@@ -1,6 +1,7 @@
 #pragma once
 // The Thrust execution policy that matches Kokkos's default execution space (DESIGN.md):
-// thrust::cuda::par on Kokkos's stream for CUDA, thrust::omp::par for OpenMP, thrust::cpp::par else.
+// thrust::cuda::par on Kokkos's stream for CUDA, thrust::omp::par for OpenMP, thrust::cpp::par
+// else.
 
 #include <Kokkos_Core.hpp>
 

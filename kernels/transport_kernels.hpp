@@ -38,7 +38,8 @@ KOKKOS_INLINE_FUNCTION double fractional_flow_slope(double s, double mu_c, doubl
   const double c = s < 0 ? 0.0 : (s > 1 ? 1.0 : s);
   const double lc = rel_perm(c, a) / mu_c, lm = rel_perm(1.0 - c, a) / mu_m;
   const double dlc = (a == 1.0 ? 1.0 : (a == 2.0 ? 2.0 * c : a * math::pow(c, a - 1.0))) / mu_c;
-  const double dlm = -(a == 1.0 ? 1.0 : (a == 2.0 ? 2.0 * (1.0 - c) : a * math::pow(1.0 - c, a - 1.0))) / mu_m;
+  const double dlm =
+      -(a == 1.0 ? 1.0 : (a == 2.0 ? 2.0 * (1.0 - c) : a * math::pow(1.0 - c, a - 1.0))) / mu_m;
   const double t = lc + lm;
   return t > 0 ? (dlc * lm - lc * dlm) / (t * t) : 0.0;
 }
@@ -48,7 +49,9 @@ KOKKOS_INLINE_FUNCTION double fractional_flow_slope(double s, double mu_c, doubl
 /// the bracket or the step is below 1e-15 (double round-off of s ~ 1).
 KOKKOS_INLINE_FUNCTION double solve_cell(double cap, double s0, double in_c, double out,
                                          double mu_c, double mu_m, double a) {
-  auto g = [&](double s) { return cap * (s - s0) + fractional_flow(s, mu_c, mu_m, a) * out - in_c; };
+  auto g = [&](double s) {
+    return cap * (s - s0) + fractional_flow(s, mu_c, mu_m, a) * out - in_c;
+  };
   if (g(0.0) >= 0) return 0.0;
   if (g(1.0) <= 0) return 1.0;
   double lo = 0.0, hi = 1.0;

@@ -2,8 +2,8 @@
 // Builds bones for tests directly in the block layout: a material function over a box of voxel
 // indices, optional uniform permeability, then the engine's completion (law, routes).
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -42,7 +42,9 @@ inline BoneBlocks build_bone(std::array<int, 3> lo, std::array<int, 3> hi, doubl
     b.permeability.assign(3 * b.material.size(), 0.0f);
     for (size_t i = 0; i < b.material.size(); ++i)
       if (b.material[i] != kInactive)
-        for (int a = 0; a < 3; ++a) b.permeability[3 * i + static_cast<size_t>(a)] = static_cast<float>(k[static_cast<size_t>(a)]);
+        for (int a = 0; a < 3; ++a)
+          b.permeability[3 * i + static_cast<size_t>(a)] =
+              static_cast<float>(k[static_cast<size_t>(a)]);
   }
   complete_bone(b);
   return b;

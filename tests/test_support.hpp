@@ -12,14 +12,20 @@
 namespace cementflow::test {
 
 /// ../shared/data beside the project root.
-inline std::filesystem::path shared_data() { return CEMENTFLOW_SHARED_DATA; }
-inline std::filesystem::path source_dir() { return CEMENTFLOW_SOURCE_DIR; }
-inline std::string cli() { return CEMENTFLOW_CLI; }
+inline std::filesystem::path shared_data() {
+  return CEMENTFLOW_SHARED_DATA;
+}
+inline std::filesystem::path source_dir() {
+  return CEMENTFLOW_SOURCE_DIR;
+}
+inline std::string cli() {
+  return CEMENTFLOW_CLI;
+}
 
 /// A fresh, empty folder under the system temp dir, unique per test.
 inline std::filesystem::path temp_dir(const std::string& name) {
-  auto d = std::filesystem::temp_directory_path() / ("cementflow_test_" + name + "_" +
-                                                     std::to_string(::getpid()));
+  auto d = std::filesystem::temp_directory_path() /
+           ("cementflow_test_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;

@@ -26,7 +26,9 @@ constexpr std::int32_t kInactive = -1;  ///< material code of a voxel outside th
 constexpr std::int32_t kMaxMaterial = 7;
 
 /// True for materials where cement counts as leaked (codes 0, 4, 5, 6).
-constexpr bool is_leak_destination(std::int32_t m) { return m == 0 || m == 4 || m == 5 || m == 6; }
+constexpr bool is_leak_destination(std::int32_t m) {
+  return m == 0 || m == 4 || m == 5 || m == 6;
+}
 
 /// Leak routes of SPEC.md §5 (Yeom et al. 2003 classes, PHYSICS.md §M5).
 enum class LeakRoute : std::int32_t {
@@ -48,15 +50,18 @@ struct BoneBlocks {
   static constexpr int kBlockDim = 8;
   static constexpr int kBlockVoxels = 512;
   /// Index of voxel (x,y,z), 0 <= x,y,z < 8, inside its block: x fastest.
-  static constexpr int local_index(int x, int y, int z) { return x + kBlockDim * (y + kBlockDim * z); }
+  static constexpr int local_index(int x, int y, int z) {
+    return x + kBlockDim * (y + kBlockDim * z);
+  }
 
-  double voxel_mm = 0.5;                      ///< isotropic voxel edge, mm
-  std::array<double, 3> origin_mm{0, 0, 0};   ///< world position of the centre of voxel (0,0,0)
-  std::vector<std::array<int, 3>> block_origin;  ///< index of each block's first voxel (multiples of 8)
-  std::vector<std::int32_t> material;         ///< nblocks*512; kInactive outside the model
-  std::vector<float> porosity;                ///< nblocks*512; pore fraction 0..1
-  std::vector<float> permeability;            ///< nblocks*512*3 (kx,ky,kz) in m^2; empty = derive
-  std::vector<std::int32_t> route;            ///< nblocks*512 LeakRoute codes; empty = derive
+  double voxel_mm = 0.5;                     ///< isotropic voxel edge, mm
+  std::array<double, 3> origin_mm{0, 0, 0};  ///< world position of the centre of voxel (0,0,0)
+  std::vector<std::array<int, 3>>
+      block_origin;                    ///< index of each block's first voxel (multiples of 8)
+  std::vector<std::int32_t> material;  ///< nblocks*512; kInactive outside the model
+  std::vector<float> porosity;         ///< nblocks*512; pore fraction 0..1
+  std::vector<float> permeability;     ///< nblocks*512*3 (kx,ky,kz) in m^2; empty = derive
+  std::vector<std::int32_t> route;     ///< nblocks*512 LeakRoute codes; empty = derive
 
   std::size_t num_blocks() const { return block_origin.size(); }
   std::size_t num_voxels() const { return material.size(); }
@@ -74,8 +79,8 @@ struct BoxPhantom {
   double voxel_mm = 0.5;
   double porosity = 0.9;
   std::array<double, 3> permeability_m2{0, 0, 0};  ///< all zero = the engine's law
-  double shell_mm = 0;                              ///< cortical shell thickness, 0 = none
-  std::vector<std::string> sink_faces;              ///< "+x","-x",...: soft-tissue faces
+  double shell_mm = 0;                             ///< cortical shell thickness, 0 = none
+  std::vector<std::string> sink_faces;             ///< "+x","-x",...: soft-tissue faces
   /// Optional straight vein (material 4) from `vein_start_mm` to the box face it points at.
   bool vein = false;
   std::array<double, 3> vein_start_mm{0, -8, 0};

@@ -14,10 +14,11 @@ namespace cementflow {
 struct GridInfo {
   std::string name, type, grid_class;
   std::array<double, 3> voxel_size_mm{0, 0, 0};
-  std::array<double, 3> bbox_min_mm{0, 0, 0}, bbox_max_mm{0, 0, 0};  ///< world bbox of active voxels
+  std::array<double, 3> bbox_min_mm{0, 0, 0},
+      bbox_max_mm{0, 0, 0};  ///< world bbox of active voxels
   long long active_voxels = 0;
   long long leaf_nodes = 0;
-  bool has_stats = false;       ///< scalar grids: min, max, mean of active values
+  bool has_stats = false;  ///< scalar grids: min, max, mean of active values
   double min = 0, max = 0, mean = 0;
   std::vector<std::pair<std::string, std::string>> metadata;
 };

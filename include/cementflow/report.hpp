@@ -32,8 +32,9 @@ struct Report {
     long long blocks = 0;
   } grid;
   double wall_time_s = 0;
-  std::string status = "completed";  ///< completed | stopped_at_leak | stopped_at_pressure_limit | failed
-  std::string message;               ///< extension: why it stopped or failed
+  std::string status =
+      "completed";      ///< completed | stopped_at_leak | stopped_at_pressure_limit | failed
+  std::string message;  ///< extension: why it stopped or failed
   double injected_volume_ml = 0;
   double peak_injection_pressure_mpa = 0;
   double peak_tip_pressure_kpa = 0;
@@ -55,7 +56,7 @@ struct Report {
   struct Solver {
     long long pressure_solves = 0, total_iterations = 0, max_iterations = 0, steps = 0;
     long long transport_sweeps = 0;  ///< implicit transport sweeps, all steps
-  } solver;  ///< extension: solver statistics
+  } solver;                          ///< extension: solver statistics
 };
 
 /// The report as JSON text (SPEC.md §5), pretty-printed.

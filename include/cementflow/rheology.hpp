@@ -14,19 +14,21 @@ enum class RheologyModel { Newtonian, PowerLaw, Cross, CarreauYasuda, HerschelBu
 /// Parameters of a cement model, SI units. Unused fields keep their defaults.
 struct Rheology {
   RheologyModel model = RheologyModel::Newtonian;
-  double viscosity_pa_s = 100.0;        ///< Newtonian viscosity (Boger 2008: 100–125 Pa·s)
-  double consistency_pa_sn = 300.0;     ///< K of the power law / Herschel–Bulkley
-  double flow_index = 0.5;              ///< n
-  double zero_shear_viscosity_pa_s = 0; ///< Cross, Carreau–Yasuda
+  double viscosity_pa_s = 100.0;         ///< Newtonian viscosity (Boger 2008: 100–125 Pa·s)
+  double consistency_pa_sn = 300.0;      ///< K of the power law / Herschel–Bulkley
+  double flow_index = 0.5;               ///< n
+  double zero_shear_viscosity_pa_s = 0;  ///< Cross, Carreau–Yasuda
   double infinite_shear_viscosity_pa_s = 0;
-  double time_constant_s = 0;           ///< λ of Cross, Carreau–Yasuda
-  double rate_index = 0;                ///< m of Cross
-  double yasuda_a = 2;                  ///< a of Carreau–Yasuda
-  double yield_stress_pa = 0;           ///< τ_y of Herschel–Bulkley
-  double regularization_s = 100;        ///< Papanastasiou m (s): e^(-m*0.1/s) ~ 5e-5 at the slowest pore shear
-  double min_viscosity_pa_s = 1e-3;     ///< lower clamp
-  double max_viscosity_pa_s = 7.5e4;    ///< upper clamp: cured plateau (Nicholas et al. 2007, PHYSICS.md §L1a)
-  std::string preset;                   ///< preset name when it came from one
+  double time_constant_s = 0;  ///< λ of Cross, Carreau–Yasuda
+  double rate_index = 0;       ///< m of Cross
+  double yasuda_a = 2;         ///< a of Carreau–Yasuda
+  double yield_stress_pa = 0;  ///< τ_y of Herschel–Bulkley
+  double regularization_s =
+      100;  ///< Papanastasiou m (s): e^(-m*0.1/s) ~ 5e-5 at the slowest pore shear
+  double min_viscosity_pa_s = 1e-3;  ///< lower clamp
+  double max_viscosity_pa_s =
+      7.5e4;           ///< upper clamp: cured plateau (Nicholas et al. 2007, PHYSICS.md §L1a)
+  std::string preset;  ///< preset name when it came from one
 };
 
 /// Model name as in SPEC.md ("newtonian", "power_law", ...).
@@ -54,7 +56,7 @@ void validate_rheology(const Rheology& r, const std::string& file = "<scene>");
 struct CementPreset {
   std::string name;
   std::string description;
-  std::string source;      ///< citations and confidence code (PHYSICS.md)
+  std::string source;  ///< citations and confidence code (PHYSICS.md)
   Rheology rheology;
 };
 /// All built-in presets.

@@ -19,7 +19,7 @@ struct Needle {
   int gauge = 11;                            ///< Stubs gauge, 0 if an inner diameter was given
   double inner_diameter_mm = 2.39;
   double length_mm = 120;
-  bool side_opening = false;                 ///< "opening": "side"
+  bool side_opening = false;  ///< "opening": "side"
 };
 
 /// Where the bone comes from.
@@ -33,31 +33,31 @@ struct BoneSource {
 struct Injection {
   std::string mode = "vertebroplasty";
   std::vector<Needle> needles;
-  double flow_rate_m3_s = 5e-8;        ///< total over all needles (3 mL/min)
-  double volume_m3 = 4e-6;             ///< target injected volume
+  double flow_rate_m3_s = 5e-8;  ///< total over all needles (3 mL/min)
+  double volume_m3 = 4e-6;       ///< target injected volume
   double start_after_mixing_s = 300;
-  double max_pressure_pa = 10e6;       ///< injection-pressure limit (extension: max_pressure_mpa)
-  bool stop_at_leak = false;           ///< extension: stop at the first leak
+  double max_pressure_pa = 10e6;  ///< injection-pressure limit (extension: max_pressure_mpa)
+  bool stop_at_leak = false;      ///< extension: stop at the first leak
 };
 
 /// Numerical settings (SPEC.md §3 "simulation", with extensions).
 struct SimulationSettings {
   double max_time_s = 600;
   double output_interval_s = 10;
-  double pressure_tolerance = 1e-8;     ///< relative residual of the pressure solve
+  double pressure_tolerance = 1e-8;  ///< relative residual of the pressure solve
   int max_solver_iterations = 20000;
-  double courant = 1.0;                 ///< front cells filled per step (implicit transport)
-  double picard_tolerance = 1e-2;       ///< relative viscosity change between Picard iterates
+  double courant = 1.0;            ///< front cells filled per step (implicit transport)
+  double picard_tolerance = 1e-2;  ///< relative viscosity change between Picard iterates
   int max_picard_iterations = 8;
-  double corey_exponent = 1;            ///< relative permeability exponent (1 = linear)
-  double arrival_saturation = 0.5;      ///< cement fraction that counts as arrival
+  double corey_exponent = 1;        ///< relative permeability exponent (1 = linear)
+  double arrival_saturation = 0.5;  ///< cement fraction that counts as arrival
 };
 
 /// A whole scene.
 struct Scene {
   int schema = 1;
   std::string name = "scene";
-  std::string file;                     ///< where it was read from ("" if built in code)
+  std::string file;  ///< where it was read from ("" if built in code)
   BoneSource bone;
   Rheology cement;
   double marrow_viscosity_pa_s = 0.04;  ///< Bryant et al. 1989 (PHYSICS.md §L2)

@@ -15,7 +15,8 @@ int main() {
                   "needle": {"tip_mm": [0, 0, 0], "direction": [0, 1, 0], "gauge": 11, "length_mm": 120},
                   "flow_rate_ml_per_min": 3.0, "volume_ml": 0.1, "start_after_mixing_s": 300},
     "simulation": {"max_time_s": 60, "output_interval_s": 1}
-  })", "<consumer>");
+  })",
+                                                    "<consumer>");
   cementflow::RunResult r = cementflow::run(scene, {});
   std::cout << cementflow::to_json(r.report) << "\n";
   return r.report.status == "completed" ? 0 : 1;

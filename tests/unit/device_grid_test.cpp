@@ -24,7 +24,8 @@ cf::BoneBlocks random_blocks(unsigned seed, int nblocks, int span) {
   chosen.insert({0, 0, 0});
   chosen.insert({8, 0, 0});
   chosen.insert({-8, -8, -8});
-  while (static_cast<int>(chosen.size()) < nblocks) chosen.insert({8 * coord(rng), 8 * coord(rng), 8 * coord(rng)});
+  while (static_cast<int>(chosen.size()) < nblocks)
+    chosen.insert({8 * coord(rng), 8 * coord(rng), 8 * coord(rng)});
   cf::BoneBlocks b;
   b.voxel_mm = 0.5;
   for (const auto& o : chosen) b.block_origin.push_back(o);
@@ -108,9 +109,10 @@ TEST(DeviceGrid, NeighbourVoxelCrossesBlocksAndStopsAtHoles) {
         std::array<int, 3> xo{x[0] - (((x[0] % 8) + 8) % 8), x[1] - (((x[1] % 8) + 8) % 8),
                               x[2] - (((x[2] % 8) + 8) % 8)};
         const auto it = where.find(xo);
-        const int expect = it == where.end() ? -1
-                                             : it->second * 512 +
-                                                   cf::BoneBlocks::local_index(x[0] - xo[0], x[1] - xo[1], x[2] - xo[2]);
+        const int expect = it == where.end()
+                               ? -1
+                               : it->second * 512 + cf::BoneBlocks::local_index(
+                                                        x[0] - xo[0], x[1] - xo[1], x[2] - xo[2]);
         ASSERT_EQ(cf::kernels::neighbour_voxel(nb, b, v, d), expect);
       }
 }

@@ -22,15 +22,19 @@ namespace {
 cf::BoneBlocks hetero_bone(unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
-  cf::BoneBlocks b = cf::test::build_bone({0, 0, 0}, {20, 18, 17}, 0.5, [&](int x, int y, int z) {
-    if ((x * 7 + y * 3 + z) % 23 == 0) return cf::kInactive;  // holes
-    if (x == 19 || z == 0) return 0;                            // soft tissue faces
-    return 1;
-  }, 0.85f);
+  cf::BoneBlocks b = cf::test::build_bone(
+      {0, 0, 0}, {20, 18, 17}, 0.5,
+      [&](int x, int y, int z) {
+        if ((x * 7 + y * 3 + z) % 23 == 0) return cf::kInactive;  // holes
+        if (x == 19 || z == 0) return 0;                          // soft tissue faces
+        return 1;
+      },
+      0.85f);
   for (size_t i = 0; i < b.material.size(); ++i)
     if (b.material[i] != cf::kInactive)
       for (int a = 0; a < 3; ++a)
-        b.permeability[3 * i + static_cast<size_t>(a)] = static_cast<float>(1e-10 * std::pow(1e4, u(rng)));
+        b.permeability[3 * i + static_cast<size_t>(a)] =
+            static_cast<float>(1e-10 * std::pow(1e4, u(rng)));
   // a solid voxel inside
   b.permeability[3 * 1000] = b.permeability[3 * 1000 + 1] = b.permeability[3 * 1000 + 2] = 0.f;
   return b;
@@ -88,13 +92,16 @@ TEST(PressureOperator, MatchesSerialReference) {
       q[static_cast<size_t>(d >> 1)] += (d & 1) ? 1 : -1;
       const auto it = at.find(q);
       const int a = d >> 1;
-      const double ci = static_cast<double>(s.permeability[3 * ui + static_cast<size_t>(a)]) * hl(i);
+      const double ci =
+          static_cast<double>(s.permeability[3 * ui + static_cast<size_t>(a)]) * hl(i);
       if (it == at.end() || s.material[static_cast<size_t>(it->second)] < 0) {
         if (cf::is_leak_destination(s.material[ui])) diag += 2 * h * ci;  // Dirichlet half cell
         continue;
       }
       const int j = it->second;
-      const double cj = static_cast<double>(s.permeability[3 * static_cast<size_t>(j) + static_cast<size_t>(a)]) * hl(j);
+      const double cj =
+          static_cast<double>(s.permeability[3 * static_cast<size_t>(j) + static_cast<size_t>(a)]) *
+          hl(j);
       const double t = ci + cj > 0 ? 2 * h * ci * cj / (ci + cj) : 0.0;
       diag += t;
       off += t * hx(j);

@@ -31,13 +31,16 @@ cf::Scene small_scene() {
 
 /// A 16^3 box of 0.5 mm voxels with a 1-voxel cortical shell; `sink` adds a soft-tissue layer.
 cf::BoneBlocks shell_box(bool sink) {
-  return cf::test::build_bone({-9, -9, -9}, {9, 9, 9}, 0.5, [&](int x, int y, int z) {
-    const int m = std::max({std::abs(x), std::abs(y), std::abs(z)});
-    if (m == 9) return cf::kInactive;
-    if (m == 8) return sink ? 0 : cf::kInactive;
-    if (m == 7) return 2;
-    return 1;
-  }, 0.9f);
+  return cf::test::build_bone(
+      {-9, -9, -9}, {9, 9, 9}, 0.5,
+      [&](int x, int y, int z) {
+        const int m = std::max({std::abs(x), std::abs(y), std::abs(z)});
+        if (m == 9) return cf::kInactive;
+        if (m == 8) return sink ? 0 : cf::kInactive;
+        if (m == 7) return 2;
+        return 1;
+      },
+      0.9f);
 }
 
 std::string message_of(const cf::Scene& s, const cf::BoneBlocks& b) {

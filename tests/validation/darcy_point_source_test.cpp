@@ -18,8 +18,8 @@ using cf::detail::DView;
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr double kMu = 0.04;   // marrow viscosity, Pa s (PHYSICS.md §L2)
-constexpr double kQ = 5e-8;    // 3 mL/min (PHYSICS.md §L7)
+constexpr double kMu = 0.04;  // marrow viscosity, Pa s (PHYSICS.md §L2)
+constexpr double kQ = 5e-8;   // 3 mL/min (PHYSICS.md §L7)
 // Watson's integral for the simple cubic lattice: G(0) of the 7-point Laplacian with unit
 // spacing, sum_nb (G(0) - G(e)) = 1, is 1.516386059 / 6 = 0.2527310098 (Watson, Q J Math 1939;
 // Glasser & Zucker, PNAS 1977).
@@ -37,7 +37,8 @@ std::map<std::array<int, 3>, double> solve_bone(const cf::BoneBlocks& bone) {
     for (int v = 0; v < 512; ++v) {
       const auto& o = s.block_origin[b];
       if (s.material[b * 512 + static_cast<size_t>(v)] >= 0)
-        at[{o[0] + (v & 7), o[1] + ((v >> 3) & 7), o[2] + (v >> 6)}] = static_cast<int>(b * 512) + v;
+        at[{o[0] + (v & 7), o[1] + ((v >> 3) & 7), o[2] + (v >> 6)}] =
+            static_cast<int>(b * 512) + v;
     }
   auto hq = Kokkos::create_mirror_view(q);
   Kokkos::deep_copy(hq, 0.0);
@@ -122,8 +123,10 @@ TEST(PointSourceDarcy, AnisotropicEllipsoidsScaleWithSqrtK) {
   EXPECT_LT(max_rel, 1.0 / 128 + 1.0 / 64);
   // Front axis ratio: the distance along z where p equals p(x = 6h) is 6h sqrt(kz/kx) = 12h.
   EXPECT_NEAR(p.at({6, 0, 0}), p.at({0, 0, 12}), 0.02 * (p.at({3, 0, 0}) - p.at({6, 0, 0})));
-  std::printf("anisotropic point source: max relative error %.3e; p(6h,0,0) = %.2f Pa, p(0,0,12h) = %.2f Pa\n",
-              max_rel, p.at({6, 0, 0}), p.at({0, 0, 12}));
+  std::printf(
+      "anisotropic point source: max relative error %.3e; p(6h,0,0) = %.2f Pa, p(0,0,12h) = %.2f "
+      "Pa\n",
+      max_rel, p.at({6, 0, 0}), p.at({0, 0, 12}));
 }
 
 TEST(PointSourceDarcy, ObservedConvergenceOrder) {
@@ -137,8 +140,14 @@ TEST(PointSourceDarcy, ObservedConvergenceOrder) {
     auto p = solve_ball(6 * m, 1.0 / m, {k, k, k});
     const std::array<int, 3> ref{3 * m, 0, 0};
     double e = 0;
-    for (const std::array<int, 3> mm : {std::array<int, 3>{2, 0, 0}, {0, 2, 0}, {0, 0, 2}, {2, 2, 0},
-                                         {2, 2, 2}, {0, 2, 2}, {1, 1, 1}, {3, 3, 0}}) {
+    for (const std::array<int, 3> mm : {std::array<int, 3>{2, 0, 0},
+                                        {0, 2, 0},
+                                        {0, 0, 2},
+                                        {2, 2, 0},
+                                        {2, 2, 2},
+                                        {0, 2, 2},
+                                        {1, 1, 1},
+                                        {3, 3, 0}}) {
       const std::array<int, 3> x{mm[0] * m, mm[1] * m, mm[2] * m};
       const double r = h * std::sqrt(double(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]));
       const double exact = c * (1 / r - 1 / (3e-3));

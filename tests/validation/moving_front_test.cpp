@@ -58,7 +58,8 @@ TEST(MovingFront, SphericalFrontRadiusAndInjectionPressure) {
       const size_t i = b * 512 + static_cast<size_t>(v);
       if (g.material[i] < 0) continue;
       const auto x = g.voxel_center_mm(b, v);
-      const double w = static_cast<double>(g.porosity[i]) * static_cast<double>(r.fields.cement_fraction[i]);
+      const double w =
+          static_cast<double>(g.porosity[i]) * static_cast<double>(r.fields.cement_fraction[i]);
       m += w;
       m2 += w * (x[0] * x[0] + x[1] * x[1] + x[2] * x[2]) * 1e-6;
     }
@@ -69,9 +70,11 @@ TEST(MovingFront, SphericalFrontRadiusAndInjectionPressure) {
   // Lattice sphere of ~6 voxels radius: volume-equivalent shapes agree to ~h/2 / R_f.
   EXPECT_NEAR(Rg / Rf, 1.0, 0.5 * h / Rf);
 
-  // Injection (tip) pressure at the end: p = Q/(4 pi k)[mu_c (1/r0 - 1/R_f) + mu_m (1/R_f - 1/R_out)].
+  // Injection (tip) pressure at the end: p = Q/(4 pi k)[mu_c (1/r0 - 1/R_f) + mu_m (1/R_f -
+  // 1/R_out)].
   const double Rout = (R + 1) * h;
-  const double p_exact = 5e-8 / (4 * kPi * k) * (100.0 * (1 / r0 - 1 / Rf) + 0.04 * (1 / Rf - 1 / Rout));
+  const double p_exact =
+      5e-8 / (4 * kPi * k) * (100.0 * (1 / r0 - 1 / Rf) + 0.04 * (1 / Rf - 1 / Rout));
   const double p_tip = r.report.timeline.back()[3] * 1e3;
   std::printf("tip pressure: simulated %.1f Pa, analytic %.1f Pa\n", p_tip, p_exact);
   // The front's lattice staircase changes the cement shell's resistance c(1/r0 - 1/R_f) only
@@ -154,7 +157,8 @@ TEST(MovingFront, BuckleyLeverettCorey2FrontFollowsWelgeTangent) {
     for (int v = 0; v < 512; ++v) {
       const size_t i = b * 512 + static_cast<size_t>(v);
       if (g.material[i] != 1) continue;
-      prof[static_cast<size_t>(g.block_origin[b][2] + (v >> 6))] += static_cast<double>(r.fields.cement_fraction[i]) / 64.0;
+      prof[static_cast<size_t>(g.block_origin[b][2] + (v >> 6))] +=
+          static_cast<double>(r.fields.cement_fraction[i]) / 64.0;
     }
   const double Sf = 1 / std::sqrt(2.0);
   const double front_exact = (Sf * Sf / (Sf * Sf + (1 - Sf) * (1 - Sf))) / Sf * 36;  // cells
@@ -162,7 +166,8 @@ TEST(MovingFront, BuckleyLeverettCorey2FrontFollowsWelgeTangent) {
   int pos = 0;
   while (pos < L && prof[static_cast<size_t>(pos)] >= 0.5 * Sf) ++pos;
   std::printf("Buckley-Leverett: %lld steps, %lld pressure iterations, %lld sweeps\n",
-              r.report.solver.steps, r.report.solver.total_iterations, r.report.solver.transport_sweeps);
+              r.report.solver.steps, r.report.solver.total_iterations,
+              r.report.solver.transport_sweeps);
   std::printf("Buckley-Leverett: front at cell %d, Welge %.1f; s behind front %.3f (S_f %.3f)\n",
               pos, front_exact, prof[static_cast<size_t>(std::max(0, pos - 6))], Sf);
   // The Buckley–Leverett shock is self-sharpening, so first-order upwind smears it over a width

@@ -19,9 +19,13 @@ namespace cf = cementflow;
 namespace {
 
 std::atomic<bool> g_cancel{false};
-extern "C" void on_signal(int) { g_cancel.store(true); }
+extern "C" void on_signal(int) {
+  g_cancel.store(true);
+}
 
-bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) != 0; }
+bool stderr_is_terminal() {
+  return ::isatty(STDERR_FILENO) != 0;
+}
 
 /// One-line progress bar on stderr (simulated time, injected volume, pressures).
 void draw_progress(const cf::Progress& p) {
@@ -52,8 +56,8 @@ void print_summary(const cf::Report& r, const std::string& out_dir) {
   std::printf("  leaked            %.4f mL", r.leak_volume_ml);
   for (const auto& l : r.leaks)
     std::printf("\n    %-20s %.4f mL, first at %.1f s (%.2f mL injected) at (%.1f, %.1f, %.1f) mm",
-                l.route.c_str(), l.volume_ml, l.first_time_s, l.first_injected_ml,
-                l.location_mm[0], l.location_mm[1], l.location_mm[2]);
+                l.route.c_str(), l.volume_ml, l.first_time_s, l.first_injected_ml, l.location_mm[0],
+                l.location_mm[1], l.location_mm[2]);
   std::printf("\n  leak risk         %.2f (%s)\n", r.leak_risk.score, r.leak_risk.cls.c_str());
   std::printf("  mass balance      %.2e\n", r.mass_balance_error);
   std::printf("  wall time         %.2f s on %s x%d\n", r.wall_time_s, r.engine.backend.c_str(),
@@ -167,11 +171,13 @@ int main(int argc, char** argv) {
   gbox->add_option("--shell-mm", box.shell_mm, "cortical shell thickness (default none)")
       ->check(CLI::NonNegativeNumber);
   gbox->add_option("--sink-faces", box.sink_faces, "soft-tissue faces: +x -x +y -y +z -z");
-  gbox->add_flag("--vein", box.vein, "add a straight basivertebral vein from (0, -Y/4, 0) to the -y face");
+  gbox->add_flag("--vein", box.vein,
+                 "add a straight basivertebral vein from (0, -Y/4, 0) to the -y face");
   gbox->add_option("--out", gen_out, "output VDB (default box.vdb)");
 
   // info
-  auto* info = app.add_subcommand("info", "grids, voxel size, bounding box and statistics of a VDB");
+  auto* info =
+      app.add_subcommand("info", "grids, voxel size, bounding box and statistics of a VDB");
   std::string info_path;
   bool info_json = false;
   info->add_option("file", info_path, "VDB file")->required();
