@@ -128,3 +128,19 @@ TEST(SimulationInputs, CancelStopsWithPartialResults) {
   EXPECT_GT(r.report.injected_volume_ml, 0.0);
   EXPECT_LT(r.report.mass_balance_error, 1e-12);
 }
+
+TEST(SimulationInputs, PressureSolveThatDoesNotConvergeFailsWithOutputs) {
+  auto s = small_scene();
+  s.simulation.max_solver_iterations = 1;
+  s.simulation.pressure_tolerance = 1e-12;
+  const cf::BoneBlocks bone = shell_box(true);
+  cf::RunResult r = cf::simulate(s, bone, {});
+  EXPECT_EQ(r.report.status, "failed");
+  EXPECT_NE(r.report.message.find("did not converge"), std::string::npos) << r.report.message;
+  EXPECT_NE(r.report.message.find("max_solver_iterations"), std::string::npos);
+  const auto dir = cf::test::temp_dir("no_convergence");
+  cf::write_outputs(s, r, dir.string());
+  EXPECT_TRUE(std::filesystem::exists(dir / "report.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "fill.vdb"));
+  std::filesystem::remove_all(dir);
+}
