@@ -49,9 +49,14 @@ void simulate_scene(benchmark::State& state, const char* file, double volume_ml)
   RunResult result;
   double total = 0;
   for (auto _ : state) {
-    const double s = fenced_seconds([&] { result = simulate(scene, bone, RunOptions{}); });
-    state.SetIterationTime(s);
-    total += s;
+    try {
+      const double s = fenced_seconds([&] { result = simulate(scene, bone, RunOptions{}); });
+      state.SetIterationTime(s);
+      total += s;
+    } catch (const InputError& e) {
+      state.SkipWithError(e.what());
+      return;
+    }
   }
   const Report& r = result.report;
   const double runs = static_cast<double>(state.iterations());
