@@ -74,18 +74,13 @@ DView<double*> host_filled(const char* label, long long n,
 /// Array length of the STREAM triad: 2^24 doubles (128 MiB per array), far beyond any cache.
 constexpr long long kStreamLength = 1LL << 24;
 
-/// The triad bandwidth (GB/s, 3 * 8 bytes per element) measured by the stream benchmark in this
-/// run, or measured here once (a few triads) when that benchmark was filtered out.
+/// The best triad bandwidth (GB/s, 3 * 8 bytes per element) measured by the stream benchmark in
+/// this run, or measured here once (best of a few triads) when that benchmark was filtered out.
 double stream_triad_gbs();
-/// Records the triad bandwidth measured by the stream benchmark.
+/// Records the best triad bandwidth measured by the stream benchmark.
 void set_stream_triad_gbs(double gbs);
 
 // --- registration (bench_register.cpp calls these in this order) ---------------------------------
-
-/// True when the environment sets CEMENTFLOW_BENCH_FULL=1: the long cases (transport step on the
-/// large box, the default-like scene at 1 mL) are registered too. Without it the whole bench fits
-/// in about three minutes on two idle cores.
-bool full_run();
 
 void register_stream();
 void register_pressure();

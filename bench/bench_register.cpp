@@ -4,16 +4,7 @@
 
 #include "bench/bench_common.hpp"
 
-#include <cstdlib>
-#include <cstring>
-
 namespace cementflow::bench {
-
-bool full_run() {
-  const char* v = std::getenv("CEMENTFLOW_BENCH_FULL");
-  return v != nullptr && std::strcmp(v, "1") == 0;
-}
-
 namespace {
 
 const bool kRegistered = [] {

@@ -3,6 +3,9 @@
 // STREAM does: 3 * 8 per element (two reads, one write; the write-allocate read is not counted,
 // and the matvec byte model does not count it either, so the fraction compares like with like).
 
+#include <algorithm>
+#include <limits>
+
 #include "bench/bench_common.hpp"
 
 namespace cementflow::bench {
@@ -11,7 +14,8 @@ namespace {
 
 constexpr double kTriadScalar = 3.0;
 constexpr double kBytesPerElement = 3.0 * sizeof(double);
-/// Triads timed when the matvec needs the bandwidth and the stream benchmark did not run.
+/// Triads timed (best kept) when the matvec needs the bandwidth and the stream benchmark did not
+/// run.
 constexpr int kInlineTriads = 10;
 
 double g_stream_gbs = 0;
@@ -38,16 +42,18 @@ void stream_triad(benchmark::State& state) {
   const long long n = state.range(0);
   const TriadArrays arr(n);
   arr.triad();  // first touch outside the timing
-  double total = 0;
+  double total = 0, best = std::numeric_limits<double>::max();
   for (auto _ : state) {
     const double s = fenced_seconds([&] { arr.triad(); });
     state.SetIterationTime(s);
     total += s;
+    best = std::min(best, s);
   }
   const double bytes = kBytesPerElement * static_cast<double>(n);
-  const double gbs = bytes * static_cast<double>(state.iterations()) / total * 1e-9;
-  set_stream_triad_gbs(gbs);
-  state.counters["GB/s"] = gbs;
+  // STREAM reports the best rate: the ceiling, least disturbed by other work on the machine.
+  set_stream_triad_gbs(bytes / best * 1e-9);
+  state.counters["GB/s"] = bytes * static_cast<double>(state.iterations()) / total * 1e-9;
+  state.counters["best_GB/s"] = bytes / best * 1e-9;
   state.counters["bytes_per_iter"] = bytes;
 }
 
@@ -61,10 +67,10 @@ double stream_triad_gbs() {
   if (g_stream_gbs > 0) return g_stream_gbs;
   const TriadArrays arr(kStreamLength);
   arr.triad();
-  const double s = fenced_seconds([&] {
-    for (int k = 0; k < kInlineTriads; ++k) arr.triad();
-  });
-  g_stream_gbs = kBytesPerElement * static_cast<double>(kStreamLength) * kInlineTriads / s * 1e-9;
+  double best = std::numeric_limits<double>::max();
+  for (int k = 0; k < kInlineTriads; ++k)
+    best = std::min(best, fenced_seconds([&] { arr.triad(); }));
+  g_stream_gbs = kBytesPerElement * static_cast<double>(kStreamLength) / best * 1e-9;
   return g_stream_gbs;
 }
 
