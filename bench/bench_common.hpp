@@ -1,4 +1,5 @@
 #pragma once
+#include <map>
 // Shared pieces of the engine benchmarks (STYLE.md habit 11): a fenced wall-clock timer for
 // UseManualTime, the cached box-phantom fixtures (built once per size, freed by a Kokkos finalize
 // hook so that no View outlives Kokkos), the STREAM triad result that the matvec compares with, and
@@ -19,6 +20,20 @@
 #include "engine/pressure_solver.hpp"
 
 namespace cementflow::bench {
+
+/// A per-type cache of fixtures keyed by box size. Fixtures hold Views, which must be freed before
+/// Kokkos finalises: the cache empties itself in a finalize hook (the shared bench main owns the
+/// Runtime and thus the finalize call).
+template <class Fixture>
+std::map<std::array<double, 3>, std::unique_ptr<Fixture>>& fixture_cache() {
+  static std::map<std::array<double, 3>, std::unique_ptr<Fixture>> c;
+  static const bool hooked = [] {
+    Kokkos::push_finalize_hook([] { fixture_cache<Fixture>().clear(); });
+    return true;
+  }();
+  (void)hooked;
+  return c;
+}
 
 using detail::DView;
 using Policy = Kokkos::RangePolicy<detail::ExecSpace>;

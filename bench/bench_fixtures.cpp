@@ -11,18 +11,8 @@ namespace cementflow::bench {
 
 namespace {
 
-using Cache = std::map<std::array<double, 3>, std::unique_ptr<BoxFixture>>;
-
-/// The fixtures hold Views, which must be freed before Kokkos finalises: the cache empties itself
-/// in a finalize hook (the shared bench main owns the Runtime and thus the finalize call).
-Cache& cache() {
-  static Cache c;
-  static const bool hooked = [] {
-    Kokkos::push_finalize_hook([] { cache().clear(); });
-    return true;
-  }();
-  (void)hooked;
-  return c;
+auto& cache() {
+  return fixture_cache<BoxFixture>();
 }
 
 /// Sorted global index of the voxel whose centre is nearest the world point (0, 0, 0) mm, found

@@ -37,16 +37,8 @@ struct TransportFixture {
   int setup_iterations = 0;
 };
 
-using Cache = std::map<std::array<double, 3>, std::unique_ptr<TransportFixture>>;
-
-Cache& cache() {
-  static Cache c;
-  static const bool hooked = [] {
-    Kokkos::push_finalize_hook([] { cache().clear(); });
-    return true;
-  }();
-  (void)hooked;
-  return c;
+auto& cache() {
+  return fixture_cache<TransportFixture>();
 }
 
 TransportFixture& transport_fixture(const std::array<double, 3>& size_mm) {
