@@ -31,6 +31,8 @@ find_package(nlohmann_json 3 QUIET)
 cementflow_require(nlohmann_json nlohmann-json3-dev)
 find_package(CLI11 QUIET)
 cementflow_require(CLI11 libcli11-dev)
+find_package(PNG QUIET)
+cementflow_require(PNG libpng-dev)
 
 # Thrust: CCCL from the CUDA toolkit when present, else Debian's libthrust-dev. On the host the
 # device system is OpenMP (or C++ for a Serial-only Kokkos); with a CUDA Kokkos it is CUDA.
