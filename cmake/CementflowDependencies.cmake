@@ -33,6 +33,9 @@ find_package(CLI11 QUIET)
 cementflow_require(CLI11 libcli11-dev)
 find_package(PNG QUIET)
 cementflow_require(PNG libpng-dev)
+# Eigen 3 (header only): fit-rheology's Levenberg–Marquardt (unsupported/Eigen/LevenbergMarquardt).
+find_package(Eigen3 3.3 QUIET NO_MODULE)
+cementflow_require(Eigen3 libeigen3-dev)
 
 # Thrust: CCCL from the CUDA toolkit when present, else Debian's libthrust-dev. On the host the
 # device system is OpenMP (or C++ for a Serial-only Kokkos); with a CUDA Kokkos it is CUDA.

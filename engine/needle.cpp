@@ -202,4 +202,14 @@ double cannula_pressure_drop(const Rheology& r, double flow_m3_s, double radius_
   return 2.0 * length_m * wall_stress_numerical(p, flow_m3_s, radius_m) / radius_m;
 }
 
+double cannula_pressure_drop(const Rheology& r, double flow_m3_s,
+                             const std::vector<CannulaSection>& sections) {
+  if (sections.empty())
+    throw InputError("<cannula>", "sections", "an empty list", "at least one cannula section");
+  double dp = 0;
+  for (const auto& sec : sections)
+    dp += cannula_pressure_drop(r, flow_m3_s, sec.radius_m, sec.length_m);
+  return dp;
+}
+
 }  // namespace cementflow

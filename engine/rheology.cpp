@@ -5,6 +5,7 @@
 #include "cementflow/rheology.hpp"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -51,6 +52,34 @@ kernels::RheologyParams to_params(const Rheology& r) {
   return p;
 }
 
+kernels::CureParams to_cure_params(const Curing& c) {
+  kernels::CureParams p;
+  switch (c.model) {
+    case CureModel::None:
+      p.model = kernels::CureParams::none;
+      break;
+    case CureModel::Exponential:
+      p.model = kernels::CureParams::exponential;
+      break;
+    case CureModel::KamalSourour:
+      p.model = kernels::CureParams::kamal_sourour;
+      break;
+  }
+  p.t_ref = kelvin(c.reference_temperature_c);
+  p.e_over_r = c.activation_energy_j_mol / kernels::kGasConstant;
+  p.e_eta_over_r = c.viscosity_activation_energy_j_mol / kernels::kGasConstant;
+  p.t0 = c.reference_age_s;
+  p.tau = c.time_constant_s;
+  p.k1 = c.k1_per_s;
+  p.k2 = c.k2_per_s;
+  p.m = c.kamal_m;
+  p.p = c.kamal_p;
+  p.alpha_g = c.gel_degree;
+  p.a = c.castro_a;
+  p.b = c.castro_b;
+  return p;
+}
+
 }  // namespace detail
 
 const char* model_name(RheologyModel m) {
@@ -75,6 +104,52 @@ double viscosity(const Rheology& r, double gamma_dot) {
 
 double porous_viscosity(const Rheology& r, double u_m_s, double k, double phi) {
   return kernels::porous_viscosity(detail::to_params(r), u_m_s, k, phi);
+}
+
+const char* cure_model_name(CureModel m) {
+  switch (m) {
+    case CureModel::None:
+      return "none";
+    case CureModel::Exponential:
+      return "exponential";
+    case CureModel::KamalSourour:
+      return "kamal_sourour";
+  }
+  return "unknown";
+}
+
+double initial_cure_state(const Curing& c) {
+  return c.model == CureModel::KamalSourour ? c.initial_degree : 0.0;
+}
+
+double advance_cure(const Curing& c, double state, double temperature_c, double dt_s) {
+  return kernels::advance_cure(detail::to_cure_params(c), state, detail::kelvin(temperature_c),
+                               dt_s);
+}
+
+double cure_viscosity_factor(const Curing& c, double state, double temperature_c) {
+  const double f =
+      kernels::cure_factor(detail::to_cure_params(c), state, detail::kelvin(temperature_c));
+  return f >= kernels::kGelledFactor ? std::numeric_limits<double>::infinity() : f;
+}
+
+Rheology shifted_rheology(const Rheology& r, double factor) {
+  Rheology s = r;
+  const double f = std::isfinite(factor) ? factor : kernels::kGelledFactor;
+  s.viscosity_pa_s *= f;
+  s.consistency_pa_sn *= f;
+  s.zero_shear_viscosity_pa_s *= f;
+  s.infinite_shear_viscosity_pa_s *= f;
+  s.yield_stress_pa *= f;
+  return s;
+}
+
+double viscosity_at_age(const Rheology& r, double gamma_dot, double age_since_mixing_s,
+                        double temperature_c) {
+  const double state =
+      advance_cure(r.curing, initial_cure_state(r.curing), temperature_c, age_since_mixing_s);
+  return viscosity(shifted_rheology(r, cure_viscosity_factor(r.curing, state, temperature_c)),
+                   gamma_dot);
 }
 
 namespace {
@@ -134,6 +209,48 @@ void validate_rheology(const Rheology& r, const std::string& file) {
   check(
       file, "max_viscosity_pa_s", r.max_viscosity_pa_s, [lo](double v) { return v > lo; },
       "a viscosity above min_viscosity_pa_s (Pa s)");
+  validate_curing(r.curing, file);
+}
+
+void validate_curing(const Curing& c, const std::string& file) {
+  if (c.model == CureModel::None) return;
+  const auto key = [](const char* k) { return std::string("curing.") + k; };
+  const auto celsius = [](double v) { return v > -kernels::kZeroCelsiusK; };
+  check(file, key("room_temperature_c").c_str(), c.room_temperature_c, celsius,
+        "a temperature above absolute zero (°C)");
+  check(file, key("body_temperature_c").c_str(), c.body_temperature_c, celsius,
+        "a temperature above absolute zero (°C)");
+  check(file, key("reference_temperature_c").c_str(), c.reference_temperature_c, celsius,
+        "a temperature above absolute zero (°C)");
+  check(file, key("activation_energy_kj_mol").c_str(), c.activation_energy_j_mol * 1e-3,
+        non_negative, "an activation energy >= 0 (kJ/mol)");
+  check(file, key("viscosity_activation_energy_kj_mol").c_str(),
+        c.viscosity_activation_energy_j_mol * 1e-3, non_negative,
+        "an activation energy >= 0 (kJ/mol)");
+  if (c.model == CureModel::Exponential) {
+    check(file, key("reference_age_s").c_str(), c.reference_age_s, non_negative,
+          "an age since mixing >= 0 (s)");
+    check(file, key("time_constant_s").c_str(), c.time_constant_s, positive,
+          "an e-folding time > 0 (s)");
+    return;
+  }
+  check(file, key("k1_per_s").c_str(), c.k1_per_s, non_negative, "a rate constant >= 0 (1/s)");
+  check(file, key("k2_per_s").c_str(), c.k2_per_s, non_negative, "a rate constant >= 0 (1/s)");
+  check(file, key("m").c_str(), c.kamal_m, positive, "an exponent m > 0");
+  check(file, key("p").c_str(), c.kamal_p, positive, "an exponent p > 0");
+  check(
+      file, key("gel_degree").c_str(), c.gel_degree, [](double v) { return v > 0 && v < 1; },
+      "a gel cure degree alpha_g in (0, 1)");
+  const double ag = c.gel_degree;
+  check(
+      file, key("initial_degree").c_str(), c.initial_degree,
+      [ag](double v) { return v >= 0 && v < ag; }, "a cure degree in [0, gel_degree)");
+  check(file, key("castro_a").c_str(), c.castro_a, non_negative, "an exponent A >= 0");
+  check(file, key("castro_b").c_str(), c.castro_b, non_negative, "an exponent B >= 0");
+  if (!(c.k1_per_s > 0) && !(c.initial_degree > 0 && c.k2_per_s > 0))
+    throw InputError(file, "cement.curing.k1_per_s", number(c.k1_per_s),
+                     "k1_per_s > 0, or initial_degree > 0 with k2_per_s > 0 (else the cure never "
+                     "starts)");
 }
 
 // --- presets ------------------------------------------------------------------------------------
@@ -155,8 +272,24 @@ namespace {
 constexpr double kMinPresetViscosity = 0.1;    // Pa s, 2.5 x marrow (PHYSICS.md §L7), see above
 constexpr double kMaxPresetViscosity = 7.5e4;  // Pa s, Nicholas 2007 (PHYSICS.md §L1a, A)
 
-Rheology power_law(double k_pa_sn, double n, const char* name) {
+// Exponential cure shared by the vertebroplasty and kyphoplasty presets (PHYSICS.md §L1b/§L1c,
+// confidence C): tau = 150 s, the geometric middle of the 1.5–4 min (90–240 s) e-folding time
+// at 20–23 °C (Krause, Miller & Ng 1982; Farrar & Rose 2001), reference temperature 22 °C; the
+// Arrhenius shift of the cure with E = 44.4 kJ/mol (2x faster at 37 °C than at 25 °C, Nicholas
+// 2007, §L1a A, §L1b derived). Each preset's K holds at its own reference age t0.
+constexpr double kPresetTauS = 150.0;
+
+Curing exponential_cure(double t0_s) {
+  Curing c;
+  c.model = CureModel::Exponential;
+  c.reference_age_s = t0_s;
+  c.time_constant_s = kPresetTauS;
+  return c;
+}
+
+Rheology power_law(double k_pa_sn, double n, const char* name, double t0_s) {
   Rheology r;
+  r.curing = exponential_cure(t0_s);
   r.model = RheologyModel::PowerLaw;
   r.consistency_pa_sn = k_pa_sn;
   r.flow_index = n;
@@ -176,7 +309,7 @@ std::vector<CementPreset> make_presets() {
                "1998; Lewis 2006; C). Apparent viscosity 300 Pa s at the reference pore shear rate "
                "1 1/s, ~44 Pa s at the 11G wall rate ~47 1/s. Clamps [0.1, 7.5e4] Pa s: 2.5 x "
                "marrow (§L7, Bryant 1989, A) and the cured plateau (Nicholas 2007, §L1a, A).",
-               power_law(300.0, 0.5, "generic_vertebroplasty")});
+               power_law(300.0, 0.5, "generic_vertebroplasty", 300.0)});
   v.push_back(
       {"generic_low_viscosity",
        "Generic low-viscosity (LV) vertebroplasty cement early in its working window",
@@ -184,8 +317,10 @@ std::vector<CementPreset> make_presets() {
        "viscosity ~10-50 Pa s at 2-4 min (PHYSICS.md §L1b; Lewis 2006/2011 reviews, Baroud "
        "et al. 2006; C), so K = 30 Pa s^n; n = 0.6, upper half of the §L1b range 0.2-0.8 "
        "because n decreases as cure proceeds and LV cements are injected early (C). Clamps "
-       "[0.1, 7.5e4] Pa s (§L7 marrow x 2.5; Nicholas 2007, §L1a, A).",
-       power_law(30.0, 0.6, "generic_low_viscosity")});
+       "[0.1, 7.5e4] Pa s (§L7 marrow x 2.5; Nicholas 2007, §L1a, A). K holds at 180 s after "
+       "mixing (the middle of 2-4 min); with tau = 150 s it reaches 30 e^(420/150) = 490 Pa s "
+       "at 10 min, inside the §L1b 1e2-1e3 Pa s by 8-12 min.",
+       power_law(30.0, 0.6, "generic_low_viscosity", 180.0)});
   v.push_back(
       {"generic_high_viscosity",
        "Generic high-viscosity (HV) vertebroplasty cement in its working window",
@@ -195,8 +330,9 @@ std::vector<CementPreset> make_presets() {
        "manufacturer IFUs; C); they are injected after that dough phase, so the preset takes "
        "1e3 Pa s, K = 1000 Pa s^n; n = 0.4, lower half of §L1b 0.2-0.8 (doughier, more "
        "shear-thinning; C). Clamps [0.1, 7.5e4] Pa s (§L7 marrow x 2.5; Nicholas 2007, §L1a, "
-       "A).",
-       power_law(1000.0, 0.4, "generic_high_viscosity")});
+       "A). K holds at 300 s after mixing; with tau = 150 s it is 1000 e^(-180/150) = 300 Pa s at "
+       "2 min, consistent with the §L1b >= 1e2-3e2 Pa s within 1-3 min.",
+       power_law(1000.0, 0.4, "generic_high_viscosity", 300.0)});
   {
     Rheology r;
     r.model = RheologyModel::Newtonian;
@@ -219,7 +355,18 @@ std::vector<CementPreset> make_presets() {
        "reaches 1e3-1e4 Pa s^n (§L1b, C), geometric middle ~3e3, so K = 3000 Pa s^n; n = 0.3, "
        "low end of §L1b 0.2-0.8 for a late, doughy cement (C). Clamps [0.1, 7.5e4] Pa s (§L7 "
        "marrow x 2.5; Nicholas 2007, §L1a, A).",
-       power_law(3000.0, 0.3, "generic_kyphoplasty_dough")});
+       power_law(3000.0, 0.3, "generic_kyphoplasty_dough", 300.0)});
+  for (auto& p : v) {
+    const Curing& c = p.rheology.curing;
+    if (c.model != CureModel::Exponential) continue;
+    std::ostringstream o;
+    o << " Cure (C): exponential K(t) = K0 e^((t - t0)/tau), t0 = " << c.reference_age_s
+      << " s after mixing, tau = " << c.time_constant_s
+      << " s at 22 °C (§L1b: 1.5-4 min at 20-23 °C, Krause 1982, Farrar & Rose 2001; C), "
+         "Arrhenius-shifted age with E = 44.4 kJ/mol (2x faster cure at 37 °C than at 25 °C, "
+         "Nicholas 2007, §L1a A, §L1b derived); syringe 22 °C, bone 37 °C (§L7).";
+    p.source += o.str();
+  }
   return v;
 }
 

@@ -11,4 +11,10 @@ namespace cementflow::detail {
 /// The device twin of `r`: same values, SI units, the model as an int code.
 kernels::RheologyParams to_params(const Rheology& r);
 
+/// The device twin of the cure settings `c` (kelvin, E/R).
+kernels::CureParams to_cure_params(const Curing& c);
+
+/// Celsius to kelvin.
+inline double kelvin(double celsius) { return celsius + kernels::kZeroCelsiusK; }
+
 }  // namespace cementflow::detail

@@ -439,19 +439,88 @@ BoneSource parse_bone(const Obj& root) {
   return src;
 }
 
+/// `cement.curing` (PHYSICS.md §L1c) over `base` (the preset's curing, or none): keys not given
+/// keep the base values; the physical ranges are checked by validate_curing (engine/rheology.cpp).
+Curing parse_curing(const Obj& cement, Curing base) {
+  const Obj c = cement.object("curing");
+  const std::vector<std::string> models{"none", "exponential", "kamal_sourour"};
+  if (c.has("model")) {
+    const std::string m = c.string("model", "one of: " + join(models));
+    if (m == "none") {
+      base.model = CureModel::None;
+    } else if (m == "exponential") {
+      base.model = CureModel::Exponential;
+    } else if (m == "kamal_sourour") {
+      base.model = CureModel::KamalSourour;
+    } else {
+      c.fail("model", json(m), "one of: " + join(models));
+    }
+  } else if (base.model == CureModel::None) {
+    c.need("model", "one of: " + join(models));
+  }
+  std::vector<std::string> keys{"model"};
+  if (base.model != CureModel::None) {
+    keys.insert(keys.end(),
+                {"room_temperature_c", "body_temperature_c", "reference_temperature_c",
+                 "activation_energy_kj_mol", "viscosity_activation_energy_kj_mol"});
+  }
+  if (base.model == CureModel::Exponential) keys.insert(keys.end(), {"reference_age_s", "time_constant_s"});
+  if (base.model == CureModel::KamalSourour)
+    keys.insert(keys.end(), {"k1_per_s", "k2_per_s", "m", "p", "initial_degree", "gel_degree",
+                             "castro_a", "castro_b"});
+  c.allow(keys);
+  const std::string finite = "a finite number";
+  auto num = [&c, &finite](const char* k, double fallback) {
+    return c.number(k, kAny, finite, fallback);
+  };
+  base.room_temperature_c = num("room_temperature_c", base.room_temperature_c);
+  base.body_temperature_c = num("body_temperature_c", base.body_temperature_c);
+  base.reference_temperature_c = num("reference_temperature_c", base.reference_temperature_c);
+  base.activation_energy_j_mol =
+      1e3 * num("activation_energy_kj_mol", 1e-3 * base.activation_energy_j_mol);
+  base.viscosity_activation_energy_j_mol =
+      1e3 *
+      num("viscosity_activation_energy_kj_mol", 1e-3 * base.viscosity_activation_energy_j_mol);
+  base.reference_age_s = num("reference_age_s", base.reference_age_s);
+  base.time_constant_s = num("time_constant_s", base.time_constant_s);
+  if (base.model == CureModel::KamalSourour) {
+    // No defaults for the kinetics: PHYSICS.md gives no PMMA values (§L1c names the form only).
+    auto need = [&c, &finite](const char* k) { return c.number(k, kAny, finite); };
+    base.k1_per_s = num("k1_per_s", 0.0);
+    base.k2_per_s = need("k2_per_s");
+    base.kamal_m = need("m");
+    base.kamal_p = need("p");
+    base.initial_degree = num("initial_degree", 0.0);
+    base.gel_degree = need("gel_degree");
+    base.castro_a = need("castro_a");
+    base.castro_b = need("castro_b");
+  }
+  return base;
+}
+
+}  // namespace
+
+std::vector<CannulaSection> cannula_sections(const Needle& n) {
+  std::vector<CannulaSection> v;
+  if (n.proximal_inner_diameter_mm > 0 && n.proximal_length_mm > 0)
+    v.push_back({0.5e-3 * n.proximal_inner_diameter_mm, 1e-3 * n.proximal_length_mm});
+  v.push_back({0.5e-3 * n.inner_diameter_mm, 1e-3 * n.length_mm});
+  return v;
+}
+
+namespace {
+
 Rheology parse_cement(const Obj& root) {
   const Obj c = root.object("cement");
-  if (c.has("curing"))
-    c.fail("curing", *c.get("curing"),
-           "no \"curing\" object (cure kinetics are not supported by this version)");
   if (c.has("preset") == c.has("model"))
     throw InputError(c.file(), "cement", show(*root.get("cement")),
                      "exactly one of {\"preset\": name} or {\"model\": ..., parameters}");
   if (c.has("preset")) {
-    c.allow({"preset"});
+    c.allow({"preset", "curing"});
     const std::string name = c.string("preset", "a preset name (see `cementflow presets`)");
     Rheology r = find_preset(name, c.file()).rheology;
     r.preset = name;
+    if (c.has("curing")) r.curing = parse_curing(c, r.curing);
     return r;
   }
 
@@ -464,6 +533,7 @@ Rheology parse_cement(const Obj& root) {
   const std::vector<std::string> clamps{"min_viscosity_pa_s", "max_viscosity_pa_s"};
   auto allow_with = [&c, &clamps](std::vector<std::string> keys, bool with_clamps) {
     keys.insert(keys.begin(), "model");
+    keys.push_back("curing");
     if (with_clamps) keys.insert(keys.end(), clamps.begin(), clamps.end());
     c.allow(keys);
   };
@@ -474,6 +544,7 @@ Rheology parse_cement(const Obj& root) {
     // The default clamps must not cut a Newtonian cement's own viscosity.
     r.min_viscosity_pa_s = std::min(r.min_viscosity_pa_s, r.viscosity_pa_s);
     r.max_viscosity_pa_s = std::max(r.max_viscosity_pa_s, r.viscosity_pa_s);
+    if (c.has("curing")) r.curing = parse_curing(c, r.curing);
     return r;
   }
   if (model == "power_law") {
@@ -523,13 +594,15 @@ Rheology parse_cement(const Obj& root) {
       "max_viscosity_pa_s", Range{r.min_viscosity_pa_s, kInf, true, false},
       "a viscosity in Pa·s above min_viscosity_pa_s (" + number_text(r.min_viscosity_pa_s) + ")",
       r.max_viscosity_pa_s);
+  if (c.has("curing")) r.curing = parse_curing(c, r.curing);
   return r;
 }
 
 Needle parse_needle(const std::string& file, const json& j, const std::string& path,
                     const BoneSource& bone) {
   const Obj n(file, j, path);
-  n.allow({"tip_mm", "direction", "gauge", "inner_diameter_mm", "length_mm", "opening"});
+  n.allow({"tip_mm", "direction", "gauge", "inner_diameter_mm", "length_mm", "opening",
+           "proximal"});
   Needle nd;
   nd.tip_mm = n.vec3("tip_mm", kAny, "a point [x, y, z] in mm");
   if (bone.kind == BoneSource::Kind::Box && !inside_box(nd.tip_mm, box_extent_mm(bone.box)))
@@ -555,6 +628,24 @@ Needle parse_needle(const std::string& file, const json& j, const std::string& p
   const std::string opening = n.string("opening", "front or side", "front");
   if (opening != "front" && opening != "side") n.fail("opening", json(opening), "front or side");
   nd.side_opening = opening == "side";
+  if (n.has("proximal")) {
+    // Stepped cannula: the hub-side section (PHYSICS.md §M3), a gauge or a diameter, and a length.
+    const Obj pr = n.object("proximal");
+    pr.allow({"gauge", "inner_diameter_mm", "length_mm"});
+    if (pr.has("gauge") == pr.has("inner_diameter_mm"))
+      throw InputError(file, pr.key("gauge"), pr.has("gauge") ? show(*pr.get("gauge")) : "",
+                       "exactly one of gauge or inner_diameter_mm");
+    if (pr.has("gauge")) {
+      const long long g = pr.integer("gauge", std::numeric_limits<int>::min(),
+                                     std::numeric_limits<int>::max(), "an integer Stubs gauge");
+      nd.proximal_inner_diameter_mm =
+          gauge_inner_diameter_mm(static_cast<int>(g), file, pr.key("gauge"));
+    } else {
+      nd.proximal_inner_diameter_mm =
+          pr.number("inner_diameter_mm", kPositive, "a positive inner diameter in mm");
+    }
+    nd.proximal_length_mm = pr.number("length_mm", kPositive, "a positive section length in mm");
+  }
   return nd;
 }
 

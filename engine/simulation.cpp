@@ -230,6 +230,50 @@ void tally(const detail::DeviceGrid& grid, const DView<double*>& s, const DView<
     (*route_vol)[static_cast<size_t>(r)] = sum_where(pore, route_of, r);
 }
 
+/// Cement viscosity per voxel (PHYSICS.md §L4 porous closure, §L1c cure shift): the law at the
+/// Christopher–Middleman shear rate of the voxel's Darcy speed, times the cure factor of the
+/// voxel's cement (of the fresh cement `fresh_state` where there is none yet) at the bone
+/// temperature t_body (K). Returns the largest relative change where there is cement or a source
+/// (the Picard convergence measure).
+double update_cement_viscosity(const detail::DeviceGrid& grid, const kernels::RheologyParams& rheo,
+                               const kernels::CureParams& cure, double t_body, double fresh_state,
+                               const DView<double*>& s, const DView<double*>& q,
+                               const DView<double*>& speed, const DView<double*>& cure_state,
+                               const DView<double*>& mu) {
+  const auto mat = grid.material;
+  const auto phi = grid.porosity;
+  const auto kx = grid.kx, ky = grid.ky, kz = grid.kz;
+  double change = 0;
+  Kokkos::parallel_reduce(
+      "cementflow::simulation::picard_viscosity", Policy(0, static_cast<int>(grid.num_voxels())),
+      KOKKOS_LAMBDA(int i, double& m) {
+        if (mat(i) < 0 || phi(i) <= 0) return;
+        const double kg =
+            kernels::math::pow(static_cast<double>(kx(i)) * static_cast<double>(ky(i)) *
+                                   static_cast<double>(kz(i)),
+                               1.0 / 3.0);
+        const double f =
+            cure.model == kernels::CureParams::none
+                ? 1.0
+                : kernels::cure_factor(cure, s(i) > 0 ? cure_state(i) : fresh_state, t_body);
+        const double mn = kernels::porous_viscosity(rheo, speed(i), kg, phi(i), f);
+        if (s(i) > 0 || q(i) > 0) {
+          const double c = kernels::math::fabs(mn - mu(i)) / mu(i);
+          if (c > m) m = c;
+        }
+        mu(i) = mn;
+      },
+      Kokkos::Max<double>(change));
+  return change;
+}
+
+/// Largest cannula pressure drop over the needles (PHYSICS.md §M3) for cement `r`.
+double cannula_drop(const Rheology& r, const Injection& inj, double q_needle) {
+  double dp = 0;
+  for (const auto& nd : inj.needles) dp = std::max(dp, cannula_pressure_drop(r, q_needle, cannula_sections(nd)));
+  return dp;
+}
+
 /// Highest pressure among the tip voxels.
 double tip_pressure(const DView<double*>& p, const std::vector<long long>& tips) {
   auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p);
@@ -295,26 +339,39 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
         });
   }
 
-  // Cement viscosity: porous-media apparent viscosity per voxel (PHYSICS.md §L4).
+  // Cement viscosity: porous-media apparent viscosity per voxel (PHYSICS.md §L4), shifted by the
+  // local cure state (§L1c). The cure state (equivalent age or cure degree) is carried with the
+  // cement and mixed by volume in each cell (Transport, kernels::mixed_state); it ages at the bone
+  // temperature there, and at room temperature in the syringe and cannula from mixing until the
+  // cement leaves the needle, so cement injected later is younger when it arrives in the bone but
+  // older at the needle; at any moment the cement injected first is the oldest.
   const kernels::RheologyParams rheo = detail::to_params(scene.cement);
   const bool newtonian = scene.cement.model == RheologyModel::Newtonian;
-  Kokkos::deep_copy(mu, newtonian ? scene.cement.viscosity_pa_s : viscosity(scene.cement, 1.0));
+  const Curing& cure = scene.cement.curing;
+  const bool curing = cure.model != CureModel::None;
+  const kernels::CureParams cure_p = detail::to_cure_params(cure);
+  const double t_body_k = detail::kelvin(cure.body_temperature_c);
+  double syringe_state = advance_cure(cure, initial_cure_state(cure), cure.room_temperature_c,
+                                      inj.start_after_mixing_s);
+  DView<double*> cure_state("cementflow::simulation::cure_state", curing ? n : 0);
+  if (curing) Kokkos::deep_copy(cure_state, syringe_state);
+  auto syringe_cement = [&]() {
+    return shifted_rheology(scene.cement,
+                            cure_viscosity_factor(cure, syringe_state, cure.room_temperature_c));
+  };
+  Kokkos::deep_copy(
+      mu, viscosity(shifted_rheology(scene.cement, cure_viscosity_factor(cure, syringe_state,
+                                                                         cure.body_temperature_c)),
+                    1.0));
   const double mu_m = scene.marrow_viscosity_pa_s;
   const double corey = sim.corey_exponent;
 
   detail::PressureSolver solver(grid);
   detail::Transport transport(grid, mu_m, corey);
 
-  // Cannula pressure drop per needle (PHYSICS.md §M3), constant while the cement does not cure.
-  double cannula_dp = 0;
-  for (const auto& nd : inj.needles)
-    cannula_dp = std::max(
-        cannula_dp, cannula_pressure_drop(scene.cement, q_needle, 0.5e-3 * nd.inner_diameter_mm,
-                                          1e-3 * nd.length_mm));
-
-  const auto mat = grid.material;
-  const auto phi = grid.porosity;
-  const auto kx = grid.kx, ky = grid.ky, kz = grid.kz;
+  // Cannula pressure drop per needle (PHYSICS.md §M3) of the cement in the syringe (room
+  // temperature), recomputed every step while it cures.
+  double cannula_dp = cannula_drop(syringe_cement(), inj, q_needle);
 
   double t = 0, injected = 0, next_out = sim.output_interval_s;
   double p_tip = 0, p_inj = 0;
@@ -326,6 +383,10 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
 
   for (long long step = 0;; ++step) {
     // --- pressure and viscosity (Picard) -----------------------------------------------------
+    // A curing Newtonian cement's viscosity depends on the cure state only: set it once.
+    if (newtonian && curing)
+      update_cement_viscosity(grid, rheo, cure_p, t_body_k, syringe_state, s, q, speed, cure_state,
+                              mu);
     bool solved = true;
     for (int it = 0; it < std::max(1, sim.max_picard_iterations); ++it) {
       Kokkos::parallel_for(
@@ -349,28 +410,14 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       }
       transport.velocity(solver.op(), p, vel, speed);
       if (newtonian) break;
-      double change = 0;
-      Kokkos::parallel_reduce(
-          "cementflow::simulation::picard_viscosity", Policy(0, n),
-          KOKKOS_LAMBDA(int i, double& m) {
-            if (mat(i) < 0 || phi(i) <= 0) return;
-            const double kg =
-                kernels::math::pow(static_cast<double>(kx(i)) * static_cast<double>(ky(i)) *
-                                       static_cast<double>(kz(i)),
-                                   1.0 / 3.0);
-            const double mn = kernels::porous_viscosity(rheo, speed(i), kg, phi(i));
-            if (s(i) > 0 || q(i) > 0) {
-              const double c = kernels::math::fabs(mn - mu(i)) / mu(i);
-              if (c > m) m = c;
-            }
-            mu(i) = mn;
-          },
-          Kokkos::Max<double>(change));
+      const double change = update_cement_viscosity(grid, rheo, cure_p, t_body_k, syringe_state,
+                                                    s, q, speed, cure_state, mu);
       if (change <= sim.picard_tolerance) break;
     }
     if (!solved) break;
 
     p_tip = tip_pressure(p, tips);
+    if (curing && step > 0) cannula_dp = cannula_drop(syringe_cement(), inj, q_needle);
     p_inj = p_tip + cannula_dp;
     rep.peak_tip_pressure_kpa = std::max(rep.peak_tip_pressure_kpa, p_tip * 1e-3);
     rep.peak_injection_pressure_mpa = std::max(rep.peak_injection_pressure_mpa, p_inj * 1e-6);
@@ -391,9 +438,19 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     double dt = sim.courant * transport.front_time_step(solver.op(), p, q, s, mu);
     dt = std::min({dt, next_out - t, (target - injected) / Q, sim.max_time_s - t});
     dt = std::max(dt, 1e-12 * std::max(1.0, t));
-    rep.solver.transport_sweeps +=
-        transport.step(solver.op(), p, q, mu, t, dt, sim.arrival_saturation, s, bout, arrival)
-            .sweeps;
+    detail::CarriedState carried{cure_state, syringe_state};
+    rep.solver.transport_sweeps += transport
+                                       .step(solver.op(), p, q, mu, t, dt, sim.arrival_saturation,
+                                             s, bout, arrival, curing ? &carried : nullptr)
+                                       .sweeps;
+    if (curing) {
+      // Age the cement: in the bone at body temperature, in the syringe at room temperature.
+      Kokkos::parallel_for(
+          "cementflow::simulation::age_cement", Policy(0, n), KOKKOS_LAMBDA(int i) {
+            if (s(i) > 0) cure_state(i) = kernels::advance_cure(cure_p, cure_state(i), t_body_k, dt);
+          });
+      syringe_state = advance_cure(cure, syringe_state, cure.room_temperature_c, dt);
+    }
     t += dt;
     injected += Q * dt;
     ++rep.solver.steps;

@@ -1,5 +1,6 @@
 #include "engine/transport.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "kernels/transport_kernels.hpp"
@@ -56,7 +57,8 @@ double Transport::front_time_step(const PressureOperator& op, const DView<double
 TransportStats Transport::step(const PressureOperator& op, const DView<double*>& p,
                                const DView<double*>& q, const DView<double*>& mu_c, double t,
                                double dt, double arrival_saturation, DView<double*>& s,
-                               DView<double*>& boundary_out, DView<float*>& arrival) {
+                               DView<double*>& boundary_out, DView<float*>& arrival,
+                               CarriedState* carried) {
   const int n = static_cast<int>(grid_.num_voxels());
   const auto nb = grid_.neighbour;
   const auto mat = grid_.material;
@@ -149,6 +151,48 @@ TransportStats Transport::step(const PressureOperator& op, const DView<double*>&
           arrival(i) = static_cast<float>(t + dt * (frac < 0 ? 0.0 : frac));
         }
       });
+  if (carried) {
+    // The carried state, implicit upwind over the same cells and fluxes (kernels::mixed_state):
+    // Jacobi sweeps until no state changes by more than kSweepTolerance relative to the largest.
+    if (c_iter_.extent(0) != static_cast<size_t>(n)) {
+      c_iter_ = DView<double*>("cementflow::transport::c_iter", static_cast<size_t>(n));
+      c_next_ = DView<double*>("cementflow::transport::c_next", static_cast<size_t>(n));
+    }
+    auto c_old = carried->state, c_it = c_iter_, c_nx = c_next_;
+    const double c_in = carried->inflow;
+    Kokkos::deep_copy(c_it, c_old);
+    double scale = 0;
+    Kokkos::parallel_reduce(
+        "cementflow::transport::state_scale", Policy(0, n),
+        KOKKOS_LAMBDA(int i, double& mx) {
+          const double v = c_old(i) < 0 ? -c_old(i) : c_old(i);
+          if (v > mx) mx = v;
+        },
+        Kokkos::Max<double>(scale));
+    scale = std::max({scale, c_in < 0 ? -c_in : c_in, 1e-300});
+    for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
+      double change = 0;
+      Kokkos::parallel_reduce(
+          "cementflow::transport::state_sweep", Policy(0, m),
+          KOKKOS_LAMBDA(int k, double& mx) {
+            const int i = list(k);
+            const double cn = kernels::mixed_state(nb, tx, ty, tz, p, q, s_it, mu_c, mu_m, a, i,
+                                                   static_cast<double>(phi(i)) * cap_per_phi,
+                                                   s_old(i), c_old(i), c_in, c_it);
+            c_nx(i) = cn;
+            const double dlt = cn > c_it(i) ? cn - c_it(i) : c_it(i) - cn;
+            if (dlt > mx) mx = dlt;
+          },
+          Kokkos::Max<double>(change));
+      Kokkos::parallel_for(
+          "cementflow::transport::accept_state", Policy(0, m), KOKKOS_LAMBDA(int k) {
+            const int i = list(k);
+            c_it(i) = c_nx(i);
+          });
+      if (change <= kSweepTolerance * scale) break;
+    }
+    Kokkos::deep_copy(c_old, c_it);
+  }
   Kokkos::deep_copy(s, s_nx);
   return st;
 }

@@ -13,6 +13,13 @@ struct TransportStats {
   double max_change = 0;
 };
 
+/// A property carried by the cement (its cure state, PHYSICS.md §L1c), mixed by cement volume in
+/// each cell (kernels::mixed_state). `inflow` is the state of the cement the sources inject.
+struct CarriedState {
+  DView<double*> state;
+  double inflow = 0;
+};
+
 class Transport {
  public:
   /// mu_m marrow viscosity (Pa s), corey relative-permeability exponent.
@@ -30,7 +37,8 @@ class Transport {
   /// `arrival_saturation` (seconds, linear in time within the step).
   TransportStats step(const PressureOperator& op, const DView<double*>& p, const DView<double*>& q,
                       const DView<double*>& mu_c, double t, double dt, double arrival_saturation,
-                      DView<double*>& s, DView<double*>& boundary_out, DView<float*>& arrival);
+                      DView<double*>& s, DView<double*>& boundary_out, DView<float*>& arrival,
+                      CarriedState* carried = nullptr);
 
   /// Darcy velocity per voxel (average of the two face fluxes per axis, m/s) and the speed used
   /// for the shear rate (mean of the face-flux magnitudes per axis, so a source voxel is not 0).
@@ -44,6 +52,7 @@ class Transport {
   const DeviceGrid& grid_;
   double mu_m_, corey_;
   DView<double*> s_iter_, s_next_;
+  DView<double*> c_iter_, c_next_;  ///< carried-state sweeps (allocated on first use)
   DView<int*> flag_, list_;
 };
 

@@ -18,6 +18,7 @@ using Kokkos::expm1;
 using Kokkos::fabs;
 using Kokkos::fmax;
 using Kokkos::fmin;
+using Kokkos::log;
 using Kokkos::pow;
 using Kokkos::sqrt;
 #else
@@ -26,6 +27,7 @@ using Kokkos::Experimental::expm1;
 using Kokkos::Experimental::fabs;
 using Kokkos::Experimental::fmax;
 using Kokkos::Experimental::fmin;
+using Kokkos::Experimental::log;
 using Kokkos::Experimental::pow;
 using Kokkos::Experimental::sqrt;
 #endif
@@ -149,6 +151,108 @@ KOKKOS_INLINE_FUNCTION double porous_viscosity(const RheologyParams& p, double u
   const double c = porous_rate_factor(p);
   const double g = rheology_math::fmax(c * porous_shear_rate(u, k, phi), kMinShearRate);
   return clamp_viscosity(p, c * unclamped_viscosity(p, g));
+}
+
+// --- cure (PHYSICS.md §L1c, §M6) ---------------------------------------------------------------
+
+/// Universal gas constant (J/(mol K)), CODATA 2018 exact value.
+constexpr double kGasConstant = 8.314462618;
+/// 0 °C in kelvin (definition).
+constexpr double kZeroCelsiusK = 273.15;
+
+/// Flat cure parameters (built from cementflow::Curing by detail::to_cure_params). Temperatures
+/// in kelvin, activation energies already divided by R (kelvin).
+struct CureParams {
+  static constexpr int none = 0;
+  static constexpr int exponential = 1;
+  static constexpr int kamal_sourour = 2;
+
+  int model = none;
+  double t_ref = 295.15;      ///< K
+  double e_over_r = 0.0;      ///< cure activation energy / R (K)
+  double e_eta_over_r = 0.0;  ///< viscosity activation energy / R (K)
+  double t0 = 300.0;          ///< reference age (s)
+  double tau = 150.0;         ///< e-folding time (s)
+  double k1 = 0.0, k2 = 0.0;  ///< Kamal rate constants at t_ref (1/s)
+  double m = 1.0, p = 1.0;    ///< Kamal exponents
+  double alpha_g = 0.8;       ///< gel degree
+  double a = 1.5, b = 1.0;    ///< Castro–Macosko exponents
+};
+
+/// Arrhenius shift exp[-E/R (1/T - 1/T_ref)] of a rate at temperature T (K): 1 at T_ref, > 1
+/// above it.
+KOKKOS_INLINE_FUNCTION double arrhenius_shift(double e_over_r, double t_k, double t_ref) {
+  return rheology_math::exp(-e_over_r * (1.0 / t_k - 1.0 / t_ref));
+}
+
+/// Kamal–Sourour rate d alpha/dt = (k1 + k2 alpha^m)(1 - alpha)^p at temperature shift `shift`
+/// (alpha clamped to [0, 1], so the rate is 0 once alpha = 1).
+KOKKOS_INLINE_FUNCTION double kamal_rate(const CureParams& c, double alpha, double shift) {
+  namespace km = rheology_math;
+  const double x = km::fmin(km::fmax(alpha, 0.0), 1.0);
+  const double am = x > 0.0 ? km::pow(x, c.m) : 0.0;
+  const double one_minus = 1.0 - x;
+  const double tail = one_minus > 0.0 ? km::pow(one_minus, c.p) : 0.0;
+  return shift * (c.k1 + c.k2 * am) * tail;
+}
+
+/// Number of RK4 steps for advancing alpha over dt at temperature shift `shift`: steps of at
+/// most 0.01 / (k1 + k2) at T, the RK4 error per unit alpha then ~1e-10 (tested against the
+/// closed form of the autocatalytic case, tests/unit/cure_test.cpp); at most 100000.
+KOKKOS_INLINE_FUNCTION int kamal_substeps(const CureParams& c, double dt, double shift) {
+  const double r = shift * (c.k1 + c.k2) * dt / 0.01;
+  return r < 1.0 ? 1 : (r > 1e5 ? 100000 : static_cast<int>(r) + 1);
+}
+
+/// The cure state after dt seconds at temperature t_k (K): equivalent age + a_T dt
+/// (exponential), alpha by RK4 (Kamal–Sourour), unchanged (none).
+KOKKOS_INLINE_FUNCTION double advance_cure(const CureParams& c, double state, double t_k,
+                                           double dt) {
+  if (c.model == CureParams::none || !(dt > 0.0)) return state;
+  const double shift = arrhenius_shift(c.e_over_r, t_k, c.t_ref);
+  if (c.model == CureParams::exponential) return state + shift * dt;
+  const int n = kamal_substeps(c, dt, shift);
+  const double h = dt / n;
+  double a = state;
+  for (int i = 0; i < n; ++i) {
+    const double r1 = kamal_rate(c, a, shift);
+    const double r2 = kamal_rate(c, a + 0.5 * h * r1, shift);
+    const double r3 = kamal_rate(c, a + 0.5 * h * r2, shift);
+    const double r4 = kamal_rate(c, a + h * r3, shift);
+    a += h * (r1 + 2.0 * r2 + 2.0 * r3 + r4) / 6.0;
+  }
+  return rheology_math::fmin(a, 1.0);
+}
+
+/// Largest finite factor returned past the gel point: any clamp maps it to max_viscosity.
+constexpr double kGelledFactor = 1e300;
+
+/// Factor multiplying the whole viscosity law at cure state `state` and temperature t_k (K):
+///  - exponential: e^((t_eq - t0)/tau) (PHYSICS.md §L1c), exponent capped at 690 (e^690 ~ 1e300);
+///  - Kamal–Sourour: Castro–Macosko (alpha_g/(alpha_g - alpha))^(A + B alpha), kGelledFactor at
+///    and past alpha_g (PHYSICS.md §L1c, §M6);
+/// times the viscosity Arrhenius shift exp[E_eta/R (1/T - 1/T_ref)].
+KOKKOS_INLINE_FUNCTION double cure_factor(const CureParams& c, double state, double t_k) {
+  namespace km = rheology_math;
+  if (c.model == CureParams::none) return 1.0;
+  double f = 1.0;
+  if (c.model == CureParams::exponential) {
+    f = km::exp(km::fmin((state - c.t0) / c.tau, 690.0));
+  } else {
+    const double a = km::fmax(state, 0.0);
+    if (a >= c.alpha_g) return kGelledFactor;
+    f = km::pow(c.alpha_g / (c.alpha_g - a), c.a + c.b * a);
+  }
+  return f / arrhenius_shift(c.e_eta_over_r, t_k, c.t_ref);
+}
+
+/// porous_viscosity of the law multiplied by `factor` (the cure shift): the Christopher–Middleman
+/// shear rate depends on the flow only, so the factor multiplies the unclamped value.
+KOKKOS_INLINE_FUNCTION double porous_viscosity(const RheologyParams& p, double u, double k,
+                                               double phi, double factor) {
+  const double c = porous_rate_factor(p);
+  const double g = rheology_math::fmax(c * porous_shear_rate(u, k, phi), kMinShearRate);
+  return clamp_viscosity(p, factor * c * unclamped_viscosity(p, g));
 }
 
 }  // namespace cementflow::kernels

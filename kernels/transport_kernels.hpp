@@ -121,4 +121,39 @@ KOKKOS_INLINE_FUNCTION CellFlows cell_flows(const NbView& nb, const FloatView& t
   return c;
 }
 
+/// Cure state (or any property carried by the cement) of voxel i after an implicit upwind step,
+/// by volume-weighted mixing: the cement volume phi V s_old of state c_old already in the cell,
+/// plus the cement that flowed in during dt (sources of state c_in, upwind faces of the
+/// neighbours' state c_it(j)), mixed to one state. With the conservative saturation update
+///   phi V (s_new - s_old)/dt = in_c - f_i out,
+/// the cement-weighted state W = s c then obeys the same upwind balance (outflow carries the new
+/// cell state), phi V (s_new c_new - s_old c_old)/dt = sum_in c_j F_j f_j + q c_in - f_i out
+/// c_new, i.e.
+///   c_new = (cap s_old c_old + q c_in + sum_in c_j F_j f_j) / (cap s_old + in_c),   cap = phi V/dt,
+/// a convex combination (no new extrema). The neighbours' states come from the previous sweep
+/// (Jacobi), as for the saturation; at convergence W is conserved face by face. A cell without
+/// old or incoming cement keeps c_old.
+template <class NbView, class FloatView, class DoubleView, class SatView, class StateView>
+KOKKOS_INLINE_FUNCTION double mixed_state(const NbView& nb, const FloatView& tx,
+                                          const FloatView& ty, const FloatView& tz,
+                                          const DoubleView& p, const DoubleView& q,
+                                          const SatView& s_it, const DoubleView& mu_c, double mu_m,
+                                          double a, int i, double cap, double s_old,
+                                          double c_old, double c_in, const StateView& c_it) {
+  const int b = i / kBlockVoxels, v = i % kBlockVoxels;
+  double num = cap * s_old * c_old + q(i) * c_in;
+  double den = cap * s_old + q(i);
+  for (int d = 0; d < 6; ++d) {
+    const int j = neighbour_voxel(nb, b, v, d);
+    if (j < 0 || !(s_it(j) > 0)) continue;
+    const double f = face_flux(tx, ty, tz, p, i, j, d);
+    if (f < 0) {
+      const double w = -f * fractional_flow(s_it(j), mu_c(j), mu_m, a);
+      num += w * c_it(j);
+      den += w;
+    }
+  }
+  return den > 0 ? num / den : c_old;
+}
+
 }  // namespace cementflow::kernels

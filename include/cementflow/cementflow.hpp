@@ -9,6 +9,7 @@
 #include "cementflow/needle.hpp"
 #include "cementflow/report.hpp"
 #include "cementflow/rheology.hpp"
+#include "cementflow/rheology_fit.hpp"
 #include "cementflow/runtime.hpp"
 #include "cementflow/scene.hpp"
 #include "cementflow/simulation.hpp"

@@ -2,6 +2,9 @@
 /// @file needle.hpp
 /// @brief The injection cannula (PHYSICS.md §M3): gauge table and Hagen–Poiseuille pressure drop.
 
+#include <string>
+#include <vector>
+
 #include "cementflow/rheology.hpp"
 
 namespace cementflow {
@@ -24,5 +27,18 @@ double cannula_wall_shear_rate(double flow_m3_s, double radius_m, double n);
 /// Throws InputError for R <= 0, L < 0, non-finite arguments or invalid rheology parameters;
 /// SimulationError if no wall shear rate carries Q (a flow curve that is not monotone).
 double cannula_pressure_drop(const Rheology& r, double flow_m3_s, double radius_m, double length_m);
+
+/// One straight section of a cannula.
+struct CannulaSection {
+  double radius_m = 1.195e-3;
+  double length_m = 0.12;
+};
+
+/// Pressure drop (Pa) of a stepped cannula (PHYSICS.md §M3: "stepped cannulas (two radii) sum the
+/// sections"): the sum of cannula_pressure_drop over the sections, each a fully developed tube
+/// flow (the entrance length at the step, ~0.06 Re D, is negligible at Re << 1). Throws like
+/// cannula_pressure_drop, and InputError for an empty list.
+double cannula_pressure_drop(const Rheology& r, double flow_m3_s,
+                             const std::vector<CannulaSection>& sections);
 
 }  // namespace cementflow

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cementflow/bone.hpp"
+#include "cementflow/needle.hpp"
 #include "cementflow/rheology.hpp"
 
 namespace cementflow {
@@ -19,8 +20,15 @@ struct Needle {
   int gauge = 11;                            ///< Stubs gauge, 0 if an inner diameter was given
   double inner_diameter_mm = 2.39;
   double length_mm = 120;
+  /// Stepped cannula (extension "proximal": {...}): a wider hub-side section of this inner
+  /// diameter and length before the tip section above; 0 = none.
+  double proximal_inner_diameter_mm = 0;
+  double proximal_length_mm = 0;
   bool side_opening = false;  ///< "opening": "side"
 };
+
+/// The sections of a needle's cannula, hub side first (one, or two for a stepped cannula).
+std::vector<CannulaSection> cannula_sections(const Needle& n);
 
 /// Where the bone comes from.
 struct BoneSource {

@@ -266,6 +266,48 @@ TEST(Scene, ExplicitCementModels) {
   EXPECT_GE(nt.max_viscosity_pa_s, nt.viscosity_pa_s);
 }
 
+TEST(Scene, CuringAndStepppedCannula) {
+  // A preset keeps its exponential cure; "curing" beside it overrides single keys.
+  json j = with(base_scene(), "/cement", {{"preset", "generic_low_viscosity"}});
+  cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  EXPECT_EQ(s.cement.curing.model, cf::CureModel::Exponential);
+  EXPECT_DOUBLE_EQ(s.cement.curing.reference_age_s, 180.0);
+  EXPECT_DOUBLE_EQ(s.cement.curing.room_temperature_c, 22.0);
+  j = with(j, "/cement/curing", {{"room_temperature_c", 20}});
+  s = cf::parse_scene(j.dump(), kFile);
+  EXPECT_EQ(s.cement.curing.model, cf::CureModel::Exponential);
+  EXPECT_DOUBLE_EQ(s.cement.curing.room_temperature_c, 20.0);
+  EXPECT_DOUBLE_EQ(s.cement.curing.time_constant_s, 150.0);
+  j = with(j, "/cement/curing", {{"model", "none"}});
+  EXPECT_EQ(cf::parse_scene(j.dump(), kFile).cement.curing.model, cf::CureModel::None);
+  // Kamal–Sourour on an explicit model, energies in kJ/mol.
+  j = with(base_scene(), "/cement/curing",
+           {{"model", "kamal_sourour"}, {"k1_per_s", 0.001}, {"k2_per_s", 0.02}, {"m", 1},
+            {"p", 2}, {"gel_degree", 0.75}, {"castro_a", 1.5}, {"castro_b", 1},
+            {"activation_energy_kj_mol", 50}, {"body_temperature_c", 36.5}});
+  s = cf::parse_scene(j.dump(), kFile);
+  const cf::Curing& c = s.cement.curing;
+  EXPECT_EQ(c.model, cf::CureModel::KamalSourour);
+  EXPECT_DOUBLE_EQ(c.k2_per_s, 0.02);
+  EXPECT_DOUBLE_EQ(c.kamal_p, 2.0);
+  EXPECT_DOUBLE_EQ(c.gel_degree, 0.75);
+  EXPECT_DOUBLE_EQ(c.activation_energy_j_mol, 50e3);
+  EXPECT_DOUBLE_EQ(c.body_temperature_c, 36.5);
+  EXPECT_DOUBLE_EQ(c.initial_degree, 0.0);
+  // Stepped cannula: an 8G hub-side section before the 11G tip section.
+  j = with(base_scene(), "/injection/needle/proximal", {{"gauge", 8}, {"length_mm", 80}});
+  s = cf::parse_scene(j.dump(), kFile);
+  const auto sec = cf::cannula_sections(s.injection.needles[0]);
+  ASSERT_EQ(sec.size(), 2u);
+  EXPECT_DOUBLE_EQ(sec[0].radius_m, 0.5 * 3.43e-3);
+  EXPECT_DOUBLE_EQ(sec[0].length_m, 0.08);
+  EXPECT_DOUBLE_EQ(sec[1].radius_m, 0.5 * 2.39e-3);
+  EXPECT_DOUBLE_EQ(sec[1].length_m, 0.12);
+  EXPECT_EQ(cf::cannula_sections(cf::parse_scene(base_scene().dump(), kFile).injection.needles[0])
+                .size(),
+            1u);
+}
+
 TEST(Scene, MakeBoneBuildsTheBoxPhantom) {
   const cf::Scene s =
       cf::load_scene((cf::test::source_dir() / "scenes" / "box_vp_power_law.json").string());
@@ -494,9 +536,60 @@ TEST(SceneErrors, CrossInfiniteAboveZeroShear) {
                             {"rate_index", 0.5}}),
                       "cement.infinite_shear_viscosity_pa_s", "got 20"));
 }
-TEST(SceneErrors, Curing) {
-  EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing", json::object()), "cement.curing",
-                      "not supported by this version"));
+TEST(SceneErrors, CuringNeedsAModel) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing", json::object()), "cement.curing.model",
+                      "required key missing"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing", {{"model", "arrhenius"}}),
+                      "cement.curing.model", "\"arrhenius\""));
+}
+TEST(SceneErrors, CuringOutOfRange) {
+  const json kamal = {{"model", "kamal_sourour"}, {"k1_per_s", 0.001}, {"k2_per_s", 0.02},
+                      {"m", 1},   {"p", 1},   {"gel_degree", 0.8},
+                      {"castro_a", 1.5}, {"castro_b", 1}};
+  EXPECT_TRUE(rejects(with(with(base_scene(), "/cement/curing", kamal), "/cement/curing/gel_degree",
+                           1.5),
+                      "cement.curing.gel_degree", "got 1.5"));
+  EXPECT_TRUE(rejects(with(with(base_scene(), "/cement/curing", kamal), "/cement/curing/gel_degree",
+                           0),
+                      "cement.curing.gel_degree", "0"));
+  EXPECT_TRUE(rejects(with(with(base_scene(), "/cement/curing", kamal), "/cement/curing/k2_per_s",
+                           -1),
+                      "cement.curing.k2_per_s", "-1"));
+  EXPECT_TRUE(rejects(without(with(base_scene(), "/cement/curing", kamal), "/cement/curing/m"),
+                      "cement.curing.m", "required key missing"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing",
+                           {{"model", "exponential"}, {"time_constant_s", -5}}),
+                      "cement.curing.time_constant_s", "-5"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing",
+                           {{"model", "exponential"}, {"room_temperature_c", -400}}),
+                      "cement.curing.room_temperature_c", "-400"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing",
+                           {{"model", "exponential"}, {"room_temperature_c", "warm"}}),
+                      "cement.curing.room_temperature_c", "\"warm\""));
+  // Kamal keys under an exponential cure, and vice versa.
+  EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing",
+                           {{"model", "exponential"}, {"gel_degree", 0.8}}),
+                      "cement.curing.gel_degree", "one of: model"));
+  EXPECT_TRUE(rejects(with(with(base_scene(), "/cement/curing", kamal),
+                           "/cement/curing/time_constant_s", 100),
+                      "cement.curing.time_constant_s", "one of: model"));
+}
+TEST(SceneErrors, PowerLawParametersOutOfRange) {
+  const json pl = {{"model", "power_law"}, {"consistency_pa_sn", 300}, {"flow_index", 0.5}};
+  EXPECT_TRUE(rejects(with(with(base_scene(), "/cement", pl), "/cement/flow_index", 0),
+                      "cement.flow_index", "got 0"));
+  EXPECT_TRUE(rejects(with(with(base_scene(), "/cement", pl), "/cement/consistency_pa_sn", -3),
+                      "cement.consistency_pa_sn", "got -3"));
+}
+TEST(SceneErrors, ProximalSection) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/proximal", {{"length_mm", 50}}),
+                      "injection.needle.proximal.gauge", "exactly one of"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/proximal",
+                           {{"gauge", 12}, {"length_mm", 50}}),
+                      "injection.needle.proximal.gauge", "12"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/proximal",
+                           {{"gauge", 8}, {"length_mm", 0}}),
+                      "injection.needle.proximal.length_mm", "got 0"));
 }
 TEST(SceneErrors, VertebraGenerator) {
   EXPECT_TRUE(rejects(with(base_scene(), "/bone", {{"generate", {{"kind", "vertebra"}}}}),

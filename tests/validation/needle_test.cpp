@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "cementflow/errors.hpp"
 #include "cementflow/needle.hpp"
@@ -308,3 +309,66 @@ TEST(Needle, BadArgumentsAreInputErrors) {
 }
 
 }  // namespace
+
+TEST(Needle, SteppedCannulaSumsItsSections) {
+  // PHYSICS.md §M3: a stepped cannula (two radii) is the sum of its sections. Power law: each
+  // section is the closed form, so the sum is exact to the closed-form tolerance.
+  using cementflow::CannulaSection;
+  const double r8 = 0.5 * 3.43e-3, r11 = kRadius;  // 8G hub side, 11G tip (§M3 gauge table)
+  const std::vector<CannulaSection> stepped{{r8, 0.100}, {r11, 0.050}};
+  for (double n : {0.3, 0.5, 1.0}) {
+    const Rheology r = power_law(300.0, n);
+    const double dp = cementflow::cannula_pressure_drop(r, kFlow, stepped);
+    const double exact =
+        power_law_drop(300.0, n, kFlow, r8, 0.100) + power_law_drop(300.0, n, kFlow, r11, 0.050);
+    const double straight = power_law_drop(300.0, n, kFlow, r11, 0.150);
+    std::printf("[needle] stepped 8G 100 mm + 11G 50 mm, n = %.1f: dP = %.6g Pa (exact %.6g, "
+                "rel %.2g); straight 11G 150 mm %.6g Pa\n",
+                n, dp, exact, rel(dp, exact), straight);
+    EXPECT_LE(rel(dp, exact), 2 * kClosedFormTol) << n;
+    EXPECT_LT(dp, straight);  // the wider hub section lowers the drop
+  }
+  // Two sections of the same radius are one tube of the summed length (Rabinowitsch path too).
+  Rheology cy;
+  cy.model = RheologyModel::CarreauYasuda;
+  cy.zero_shear_viscosity_pa_s = 2000;
+  cy.infinite_shear_viscosity_pa_s = 1;
+  cy.time_constant_s = 2;
+  cy.flow_index = 0.4;
+  cy.yasuda_a = 2;
+  const double one = cementflow::cannula_pressure_drop(cy, kFlow, kRadius, kLength);
+  const double two = cementflow::cannula_pressure_drop(
+      cy, kFlow, std::vector<CannulaSection>{{kRadius, 0.05}, {kRadius, 0.10}});
+  EXPECT_LE(rel(two, one), 2 * kRabinowitschTol);
+  EXPECT_THROW(cementflow::cannula_pressure_drop(cy, kFlow, std::vector<CannulaSection>{}),
+               cementflow::InputError);
+}
+
+TEST(Needle, CuredCementScalesTheDropForEveryModel) {
+  // The cure shifts the whole flow curve by a factor f (shifted_rheology), so by the
+  // Rabinowitsch–Mooney relation the wall stress, hence dP, scales by exactly f when no clamp is
+  // active: a check of the numerical path of every model against that identity.
+  for (int m = 0; m < 5; ++m) {
+    Rheology r;
+    r.model = static_cast<RheologyModel>(m);
+    r.viscosity_pa_s = 100;
+    r.consistency_pa_sn = 300;
+    r.flow_index = 0.5;
+    r.zero_shear_viscosity_pa_s = 2000;
+    r.infinite_shear_viscosity_pa_s = 1;
+    r.time_constant_s = 2;
+    r.rate_index = 0.7;
+    r.yasuda_a = 2;
+    r.yield_stress_pa = 200;
+    r.min_viscosity_pa_s = 1e-9;
+    r.max_viscosity_pa_s = 1e12;
+    const double dp = cementflow::cannula_pressure_drop(r, kFlow, kRadius, kLength);
+    const double f = 7.389056098930650;  // e^2: two e-folding times of the exponential cure
+    const double dpf =
+        cementflow::cannula_pressure_drop(cementflow::shifted_rheology(r, f), kFlow, kRadius,
+                                          kLength);
+    std::printf("[needle] %-16s dP = %.6g Pa, cured x e^2: ratio %.15g (rel err %.2g)\n",
+                cementflow::model_name(r.model), dp, dpf / dp, rel(dpf / dp, f));
+    EXPECT_LE(rel(dpf / dp, f), 4 * kRabinowitschTol) << cementflow::model_name(r.model);
+  }
+}

@@ -105,9 +105,19 @@ int cmd_info(const std::string& path, bool json) {
   return 0;
 }
 
+/// Confidence code from a preset's source text ("Confidence X." at its start).
+std::string confidence_of(const std::string& source) {
+  const std::string tag = "Confidence ";
+  const auto p = source.find(tag);
+  return p == std::string::npos || p + tag.size() >= source.size()
+             ? "?"
+             : source.substr(p + tag.size(), 1);
+}
+
 int cmd_presets() {
   for (const auto& p : cf::presets()) {
-    std::printf("%s\n  %s\n  model %s", p.name.c_str(), p.description.c_str(),
+    std::printf("%s  [confidence %s]\n  %s\n  model %s", p.name.c_str(),
+                confidence_of(p.source).c_str(), p.description.c_str(),
                 cf::model_name(p.rheology.model));
     const auto& r = p.rheology;
     switch (r.model) {
@@ -120,9 +130,35 @@ int cmd_presets() {
       default:
         break;
     }
-    std::printf(", bounds [%g, %g] Pa.s\n  source: %s\n\n", r.min_viscosity_pa_s,
-                r.max_viscosity_pa_s, p.source.c_str());
+    std::printf(", bounds [%g, %g] Pa.s", r.min_viscosity_pa_s, r.max_viscosity_pa_s);
+    if (r.curing.model == cf::CureModel::Exponential)
+      std::printf("\n  curing exponential: K at t0 = %g s after mixing, tau = %g s at %g C, "
+                  "E = %g kJ/mol; syringe %g C, bone %g C",
+                  r.curing.reference_age_s, r.curing.time_constant_s,
+                  r.curing.reference_temperature_c, r.curing.activation_energy_j_mol * 1e-3,
+                  r.curing.room_temperature_c, r.curing.body_temperature_c);
+    std::printf("\n  source: %s\n\n", p.source.c_str());
   }
+  return 0;
+}
+
+int cmd_fit(const std::string& csv, const std::string& model, const std::string& out_dir) {
+  const cf::RheologyModel m = cf::rheology_model_from_name(model, "<argument>", "--model");
+  const cf::RheometerData data = cf::read_rheometer_csv(csv);
+  const cf::RheologyFit fit = cf::fit_rheology(data, m);
+  std::printf("fit-rheology: %s to %zu points of %s (%s, %d iterations)\n", model.c_str(),
+              fit.points, csv.c_str(), fit.status.c_str(), fit.iterations);
+  for (const auto& q : fit.parameters)
+    std::printf("  %-34s %14.6g +- %.3g\n", q.key.c_str(), q.value, q.std_error);
+  std::printf(
+      "goodness of fit (ln residuals): rms %.4g, residual std error %.4g, R^2 %.6f, max "
+      "relative error %.3g\n",
+      fit.rms_log_residual, fit.residual_std_error, fit.r_squared_log, fit.max_relative_error);
+  std::printf("cement block for a scene:\n\"cement\": %s\n", cf::cement_json(fit.rheology).c_str());
+  const std::string dir = out_dir.empty() ? "fit_" + model : out_dir;
+  cf::write_fit_outputs(data, fit, dir);
+  std::printf("wrote %s/fit.json, %s/cement.json, %s/fit.png\n", dir.c_str(), dir.c_str(),
+              dir.c_str());
   return 0;
 }
 
@@ -186,6 +222,17 @@ int main(int argc, char** argv) {
   // presets
   auto* pre = app.add_subcommand("presets", "cement presets with their sources");
 
+  // fit-rheology
+  auto* fit = app.add_subcommand(
+      "fit-rheology", "fit a cement model to rheometer data (CSV, SPEC.md §3a)");
+  std::string fit_csv, fit_model, fit_out;
+  fit->add_option("data", fit_csv, "CSV: shear_rate_per_s,viscosity_pa_s[,time_s[,temperature_c]]")
+      ->required();
+  fit->add_option("--model", fit_model,
+                  "newtonian, power_law, cross, carreau_yasuda or herschel_bulkley")
+      ->required();
+  fit->add_option("--out", fit_out, "output folder (default fit_<model>/)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -211,6 +258,7 @@ int main(int argc, char** argv) {
     }
     if (info->parsed()) return cmd_info(info_path, info_json);
     if (pre->parsed()) return cmd_presets();
+    if (fit->parsed()) return cmd_fit(fit_csv, fit_model, fit_out);
     std::cout << app.help() << std::endl;
     return 0;
   } catch (const cf::InputError& e) {
