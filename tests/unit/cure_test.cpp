@@ -276,7 +276,9 @@ TEST(Cure, DeviceKernelsMatchHost) {
       const double s = cf::advance_cure(c, hs(i), ht(i) - 273.15, hd(i));
       ASSERT_NEAR(ho(i), s, 1e-13 * std::max(1.0, std::abs(s))) << i;
       const double f = cf::cure_viscosity_factor(c, s, ht(i) - 273.15);
-      if (std::isfinite(f)) ASSERT_NEAR(hf(i) / f, 1.0, 1e-13) << i;
+      if (std::isfinite(f)) {
+        ASSERT_NEAR(hf(i) / f, 1.0, 1e-13) << i;
+      }
     }
   }
 }
