@@ -111,7 +111,7 @@ TEST(CureInjection, LaterStartGivesHigherPressureAndMoreCompactFill) {
     cf::Scene s;
     s.name = "cure_ball";
     s.cement = cf::find_preset("generic_vertebroplasty", "test").rheology;
-    s.marrow_viscosity_pa_s = 0.04;
+    s.marrow_viscosity_pa_s = 0.4;  // upper end of the PHYSICS.md §L2 sensitivity range
     cf::Needle nd;
     nd.tip_mm = {0, 0, 0};
     s.injection.needles = {nd};
