@@ -149,8 +149,8 @@ std::string to_codes(const std::string& utf8) {
   return out;
 }
 
-constexpr int kScale = 2;                 // font pixels per glyph pixel
-constexpr int kAdvance = 6 * kScale;      // glyph width plus one column of spacing
+constexpr int kScale = 2;             // font pixels per glyph pixel
+constexpr int kAdvance = 6 * kScale;  // glyph width plus one column of spacing
 constexpr int kTextHeight = 7 * kScale;
 
 using Rgb = std::array<std::uint8_t, 3>;
@@ -173,7 +173,7 @@ struct Canvas {
           for (int a = 0; a < kScale; ++a)
             for (int b = 0; b < kScale; ++b) {
               const int u = static_cast<int>(k) * kAdvance + col * kScale + a;  // along the text
-              const int v = r * kScale + b;                                      // down the glyph
+              const int v = r * kScale + b;                                     // down the glyph
               if (vertical)
                 px(x + v, y - u, c);
               else
@@ -219,7 +219,7 @@ struct Canvas {
 /// One axis: data range in plot units (log10 of the data on a log axis) and its ticks.
 struct Axis {
   bool log = false;
-  double lo = 0, hi = 1;  // plot units
+  double lo = 0, hi = 1;      // plot units
   std::vector<double> ticks;  // plot units
   double to_unit(double v) const { return log ? std::log10(v) : v; }
 };
@@ -307,17 +307,16 @@ void write_plot_png(const std::string& path, const PlotSpec& spec,
     const PlotSeries& ser = series[s];
     const std::string name = "series " + std::to_string(s) + " (" + ser.label + ")";
     if (ser.x.size() != ser.y.size())
-      bad(path, name, std::to_string(ser.x.size()) + " x and " + std::to_string(ser.y.size()) + " y",
+      bad(path, name,
+          std::to_string(ser.x.size()) + " x and " + std::to_string(ser.y.size()) + " y",
           "as many x as y values");
     for (std::size_t i = 0; i < ser.x.size(); ++i) {
       const double x = ser.x[i], y = ser.y[i];
       const std::string at = name + " point " + std::to_string(i);
       if (!std::isfinite(x) || !std::isfinite(y))
         bad(path, at, "(" + number(x) + ", " + number(y) + ")", "finite x and y");
-      if (spec.log_x && !(x > 0))
-        bad(path, at + " x", number(x), "x > 0 on a logarithmic x axis");
-      if (spec.log_y && !(y > 0))
-        bad(path, at + " y", number(y), "y > 0 on a logarithmic y axis");
+      if (spec.log_x && !(x > 0)) bad(path, at + " x", number(x), "x > 0 on a logarithmic x axis");
+      if (spec.log_y && !(y > 0)) bad(path, at + " y", number(y), "y > 0 on a logarithmic y axis");
       xlo = std::min(xlo, x);
       xhi = std::max(xhi, x);
       ylo = std::min(ylo, y);
@@ -342,12 +341,12 @@ void write_plot_png(const std::string& path, const PlotSpec& spec,
   const int top = spec.title.empty() ? 20 : 20 + kTextHeight + 12;
   const int bottom = spec.height - (8 + kTextHeight + 10 + kTextHeight + 14);
   const auto X = [&](double v) {
-    return left + static_cast<int>(std::lround((ax.to_unit(v) - ax.lo) / (ax.hi - ax.lo) *
-                                               (right - left)));
+    return left + static_cast<int>(
+                      std::lround((ax.to_unit(v) - ax.lo) / (ax.hi - ax.lo) * (right - left)));
   };
   const auto Y = [&](double v) {
-    return bottom - static_cast<int>(std::lround((ay.to_unit(v) - ay.lo) / (ay.hi - ay.lo) *
-                                                 (bottom - top)));
+    return bottom - static_cast<int>(
+                        std::lround((ay.to_unit(v) - ay.lo) / (ay.hi - ay.lo) * (bottom - top)));
   };
   const auto Xu = [&](double u) {
     return left + static_cast<int>(std::lround((u - ax.lo) / (ax.hi - ax.lo) * (right - left)));

@@ -28,7 +28,7 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr double kAbsoluteZeroC = -273.15;  // definition
+constexpr double kAbsoluteZeroC = -273.15;    // definition
 constexpr double kGasConstant = 8.314462618;  // J/(mol K), CODATA 2018 exact
 
 std::string trim(const std::string& s) {
@@ -96,8 +96,9 @@ RheometerData parse_rheometer_csv(const std::string& text, const std::string& fi
     }
     if (cells.size() != header.size())
       throw InputError(file, "line " + std::to_string(line_no), line,
-                       std::to_string(header.size()) + " comma-separated cells (one per header "
-                                                       "column), not " +
+                       std::to_string(header.size()) +
+                           " comma-separated cells (one per header "
+                           "column), not " +
                            std::to_string(cells.size()));
     double v[4] = {0, 0, 0, 0};
     for (std::size_t k = 0; k < 4; ++k) {
@@ -163,8 +164,8 @@ enum class Map { Log, Square, Linear };
 struct Param {
   std::string key;  ///< scene key of the natural parameter
   Map map;
-  double* target;   ///< where the natural value goes in the work Rheology
-  double scale = 1; ///< natural value = scale * mapped(x) (kJ/mol -> J/mol)
+  double* target;    ///< where the natural value goes in the work Rheology
+  double scale = 1;  ///< natural value = scale * mapped(x) (kJ/mol -> J/mol)
 };
 
 double natural(Map m, double x) {
@@ -236,7 +237,8 @@ struct Residuals : Eigen::DenseFunctor<double> {
     pb->set(x);
     for (Eigen::Index i = 0; i < r.size(); ++i) {
       const double m = pb->model(static_cast<std::size_t>(i));
-      const double v = std::log(m) - std::log(pb->data->viscosity_pa_s[static_cast<std::size_t>(i)]);
+      const double v =
+          std::log(m) - std::log(pb->data->viscosity_pa_s[static_cast<std::size_t>(i)]);
       r[i] = std::isfinite(v) ? v : 1e3;  // a model value out of range: a large residual
     }
     return 0;
@@ -332,8 +334,8 @@ RheologyFit fit_rheology(const RheometerData& data, RheologyModel model) {
       break;
     case RheologyModel::HerschelBulkley:
       add("yield_stress_pa", Map::Square, &r.yield_stress_pa,
-          0.1 * std::exp(ln_min) * *std::min_element(data.shear_rate_per_s.begin(),
-                                                     data.shear_rate_per_s.end()));
+          0.1 * std::exp(ln_min) *
+              *std::min_element(data.shear_rate_per_s.begin(), data.shear_rate_per_s.end()));
       add("consistency_pa_sn", Map::Log, &r.consistency_pa_sn, k0);
       add("flow_index", Map::Log, &r.flow_index, 1 + slope);
       break;
@@ -366,10 +368,9 @@ RheologyFit fit_rheology(const RheometerData& data, RheologyModel model) {
   Eigen::VectorXd x = x0;
   const auto status = lm.minimize(x);
   using namespace Eigen::LevenbergMarquardtSpace;
-  if (status == ImproperInputParameters || status == TooManyFunctionEvaluation ||
-      !x.allFinite())
-    throw SimulationError(std::string("fit-rheology: the ") + model_name(model) +
-                          " fit of " + data.file + " did not converge: " + status_text(status));
+  if (status == ImproperInputParameters || status == TooManyFunctionEvaluation || !x.allFinite())
+    throw SimulationError(std::string("fit-rheology: the ") + model_name(model) + " fit of " +
+                          data.file + " did not converge: " + status_text(status));
 
   // Residuals, goodness of fit and the covariance at the optimum.
   Eigen::VectorXd res(static_cast<Eigen::Index>(n));
@@ -412,8 +413,8 @@ RheologyFit fit_rheology(const RheometerData& data, RheologyModel model) {
     const double se = identified[static_cast<std::size_t>(k)]
                           ? std::abs(q.scale * derivative(q.map, x[k])) * std::sqrt(cov(k, k))
                           : std::numeric_limits<double>::quiet_NaN();
-    out.parameters.push_back({q.key, q.key == "curing.activation_energy_kj_mol" ? value / 1e3
-                                                                                : value,
+    out.parameters.push_back({q.key,
+                              q.key == "curing.activation_energy_kj_mol" ? value / 1e3 : value,
                               q.key == "curing.activation_energy_kj_mol" ? se / 1e3 : se});
   }
   out.rheology = pb.work;

@@ -15,6 +15,8 @@ kernels::RheologyParams to_params(const Rheology& r);
 kernels::CureParams to_cure_params(const Curing& c);
 
 /// Celsius to kelvin.
-inline double kelvin(double celsius) { return celsius + kernels::kZeroCelsiusK; }
+inline double kelvin(double celsius) {
+  return celsius + kernels::kZeroCelsiusK;
+}
 
 }  // namespace cementflow::detail

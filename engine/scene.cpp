@@ -460,11 +460,11 @@ Curing parse_curing(const Obj& cement, Curing base) {
   }
   std::vector<std::string> keys{"model"};
   if (base.model != CureModel::None) {
-    keys.insert(keys.end(),
-                {"room_temperature_c", "body_temperature_c", "reference_temperature_c",
-                 "activation_energy_kj_mol", "viscosity_activation_energy_kj_mol"});
+    keys.insert(keys.end(), {"room_temperature_c", "body_temperature_c", "reference_temperature_c",
+                             "activation_energy_kj_mol", "viscosity_activation_energy_kj_mol"});
   }
-  if (base.model == CureModel::Exponential) keys.insert(keys.end(), {"reference_age_s", "time_constant_s"});
+  if (base.model == CureModel::Exponential)
+    keys.insert(keys.end(), {"reference_age_s", "time_constant_s"});
   if (base.model == CureModel::KamalSourour)
     keys.insert(keys.end(), {"k1_per_s", "k2_per_s", "m", "p", "initial_degree", "gel_degree",
                              "castro_a", "castro_b"});
@@ -478,9 +478,8 @@ Curing parse_curing(const Obj& cement, Curing base) {
   base.reference_temperature_c = num("reference_temperature_c", base.reference_temperature_c);
   base.activation_energy_j_mol =
       1e3 * num("activation_energy_kj_mol", 1e-3 * base.activation_energy_j_mol);
-  base.viscosity_activation_energy_j_mol =
-      1e3 *
-      num("viscosity_activation_energy_kj_mol", 1e-3 * base.viscosity_activation_energy_j_mol);
+  base.viscosity_activation_energy_j_mol = 1e3 * num("viscosity_activation_energy_kj_mol",
+                                                     1e-3 * base.viscosity_activation_energy_j_mol);
   base.reference_age_s = num("reference_age_s", base.reference_age_s);
   base.time_constant_s = num("time_constant_s", base.time_constant_s);
   if (base.model == CureModel::KamalSourour) {
@@ -601,8 +600,8 @@ Rheology parse_cement(const Obj& root) {
 Needle parse_needle(const std::string& file, const json& j, const std::string& path,
                     const BoneSource& bone) {
   const Obj n(file, j, path);
-  n.allow({"tip_mm", "direction", "gauge", "inner_diameter_mm", "length_mm", "opening",
-           "proximal"});
+  n.allow(
+      {"tip_mm", "direction", "gauge", "inner_diameter_mm", "length_mm", "opening", "proximal"});
   Needle nd;
   nd.tip_mm = n.vec3("tip_mm", kAny, "a point [x, y, z] in mm");
   if (bone.kind == BoneSource::Kind::Box && !inside_box(nd.tip_mm, box_extent_mm(bone.box)))

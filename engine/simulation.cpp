@@ -248,10 +248,9 @@ double update_cement_viscosity(const detail::DeviceGrid& grid, const kernels::Rh
       "cementflow::simulation::picard_viscosity", Policy(0, static_cast<int>(grid.num_voxels())),
       KOKKOS_LAMBDA(int i, double& m) {
         if (mat(i) < 0 || phi(i) <= 0) return;
-        const double kg =
-            kernels::math::pow(static_cast<double>(kx(i)) * static_cast<double>(ky(i)) *
-                                   static_cast<double>(kz(i)),
-                               1.0 / 3.0);
+        const double kg = kernels::math::pow(
+            static_cast<double>(kx(i)) * static_cast<double>(ky(i)) * static_cast<double>(kz(i)),
+            1.0 / 3.0);
         const double f =
             cure.model == kernels::CureParams::none
                 ? 1.0
@@ -270,7 +269,8 @@ double update_cement_viscosity(const detail::DeviceGrid& grid, const kernels::Rh
 /// Largest cannula pressure drop over the needles (PHYSICS.md §M3) for cement `r`.
 double cannula_drop(const Rheology& r, const Injection& inj, double q_needle) {
   double dp = 0;
-  for (const auto& nd : inj.needles) dp = std::max(dp, cannula_pressure_drop(r, q_needle, cannula_sections(nd)));
+  for (const auto& nd : inj.needles)
+    dp = std::max(dp, cannula_pressure_drop(r, q_needle, cannula_sections(nd)));
   return dp;
 }
 
@@ -410,8 +410,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       }
       transport.velocity(solver.op(), p, vel, speed);
       if (newtonian) break;
-      const double change = update_cement_viscosity(grid, rheo, cure_p, t_body_k, syringe_state,
-                                                    s, q, speed, cure_state, mu);
+      const double change = update_cement_viscosity(grid, rheo, cure_p, t_body_k, syringe_state, s,
+                                                    q, speed, cure_state, mu);
       if (change <= sim.picard_tolerance) break;
     }
     if (!solved) break;
@@ -447,7 +447,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       // Age the cement: in the bone at body temperature, in the syringe at room temperature.
       Kokkos::parallel_for(
           "cementflow::simulation::age_cement", Policy(0, n), KOKKOS_LAMBDA(int i) {
-            if (s(i) > 0) cure_state(i) = kernels::advance_cure(cure_p, cure_state(i), t_body_k, dt);
+            if (s(i) > 0)
+              cure_state(i) = kernels::advance_cure(cure_p, cure_state(i), t_body_k, dt);
           });
       syringe_state = advance_cure(cure, syringe_state, cure.room_temperature_c, dt);
     }

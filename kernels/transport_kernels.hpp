@@ -129,7 +129,8 @@ KOKKOS_INLINE_FUNCTION CellFlows cell_flows(const NbView& nb, const FloatView& t
 /// the cement-weighted state W = s c then obeys the same upwind balance (outflow carries the new
 /// cell state), phi V (s_new c_new - s_old c_old)/dt = sum_in c_j F_j f_j + q c_in - f_i out
 /// c_new, i.e.
-///   c_new = (cap s_old c_old + q c_in + sum_in c_j F_j f_j) / (cap s_old + in_c),   cap = phi V/dt,
+///   c_new = (cap s_old c_old + q c_in + sum_in c_j F_j f_j) / (cap s_old + in_c),   cap = phi
+///   V/dt,
 /// a convex combination (no new extrema). The neighbours' states come from the previous sweep
 /// (Jacobi), as for the saturation; at convergence W is conserved face by face. A cell without
 /// old or incoming cement keeps c_old.
@@ -138,8 +139,8 @@ KOKKOS_INLINE_FUNCTION double mixed_state(const NbView& nb, const FloatView& tx,
                                           const FloatView& ty, const FloatView& tz,
                                           const DoubleView& p, const DoubleView& q,
                                           const SatView& s_it, const DoubleView& mu_c, double mu_m,
-                                          double a, int i, double cap, double s_old,
-                                          double c_old, double c_in, const StateView& c_it) {
+                                          double a, int i, double cap, double s_old, double c_old,
+                                          double c_in, const StateView& c_it) {
   const int b = i / kBlockVoxels, v = i % kBlockVoxels;
   double num = cap * s_old * c_old + q(i) * c_in;
   double den = cap * s_old + q(i);

@@ -90,9 +90,9 @@ double viscosity(const Rheology& r, double gamma_dot);
 /// @param u_m_s Darcy speed |u| (m/s), k permeability (m^2), phi porosity.
 double porous_viscosity(const Rheology& r, double u_m_s, double k, double phi);
 
-/// Checks the parameters of the model `r.model` and its curing (finite; viscosities, K, n, a, m > 0; tau_y,
-/// lambda, mu_inf >= 0; 0 < min_viscosity < max_viscosity). Throws InputError naming `file` and
-/// the key `cement.<parameter>` (SPEC.md §3 names) at the first bad one.
+/// Checks the parameters of the model `r.model` and its curing (finite; viscosities, K, n, a, m >
+/// 0; tau_y, lambda, mu_inf >= 0; 0 < min_viscosity < max_viscosity). Throws InputError naming
+/// `file` and the key `cement.<parameter>` (SPEC.md §3 names) at the first bad one.
 void validate_rheology(const Rheology& r, const std::string& file = "<scene>");
 
 /// Cure-model name as in the scene ("none", "exponential", "kamal_sourour").

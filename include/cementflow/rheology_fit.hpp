@@ -47,12 +47,12 @@ struct RheologyFit {
   Rheology rheology;  ///< the fitted cement (with an exponential curing when time_s was given)
   std::vector<FitParameter> parameters;
   std::size_t points = 0;
-  double rms_log_residual = 0;     ///< sqrt(mean (ln mu_fit - ln mu_data)^2)
-  double residual_std_error = 0;   ///< sqrt(SSR / (N - P)) in ln units
-  double r_squared_log = 0;        ///< 1 - SSR / SST of ln mu
-  double max_relative_error = 0;   ///< max |mu_fit / mu_data - 1|
+  double rms_log_residual = 0;    ///< sqrt(mean (ln mu_fit - ln mu_data)^2)
+  double residual_std_error = 0;  ///< sqrt(SSR / (N - P)) in ln units
+  double r_squared_log = 0;       ///< 1 - SSR / SST of ln mu
+  double max_relative_error = 0;  ///< max |mu_fit / mu_data - 1|
   int iterations = 0;
-  std::string status;              ///< Eigen LM status text
+  std::string status;  ///< Eigen LM status text
 };
 
 /// Fits `model` to the data by Levenberg–Marquardt (Eigen unsupported LevenbergMarquardt) on

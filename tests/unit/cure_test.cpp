@@ -124,8 +124,9 @@ TEST(Cure, CastroMacoskoDivergence) {
   cf::Rheology r;
   r.model = cf::RheologyModel::PowerLaw;
   r.curing = c;
-  EXPECT_DOUBLE_EQ(cf::viscosity(cf::shifted_rheology(r, cf::cure_viscosity_factor(c, 0.9, T)), 1.0),
-                   r.max_viscosity_pa_s);
+  EXPECT_DOUBLE_EQ(
+      cf::viscosity(cf::shifted_rheology(r, cf::cure_viscosity_factor(c, 0.9, T)), 1.0),
+      r.max_viscosity_pa_s);
 }
 
 TEST(Cure, ExponentialViscosityGrowth) {
@@ -163,8 +164,7 @@ TEST(Cure, ExponentialViscosityGrowth) {
 TEST(Cure, CureTimeHalvesFrom25To37Celsius) {
   // Nicholas et al. 2007 (PHYSICS.md §L1a, A; §M6): cure 2x faster at 37 °C than at 25 °C,
   // E = R ln2 / (1/298.15 - 1/310.15) = 44.4 kJ/mol (§L1b, derived).
-  const double e_exact =
-      cf::kernels::kGasConstant * std::log(2.0) / (1 / 298.15 - 1 / 310.15);
+  const double e_exact = cf::kernels::kGasConstant * std::log(2.0) / (1 / 298.15 - 1 / 310.15);
   std::printf("E for a 2x faster cure 25 -> 37 C: %.1f J/mol (default %.1f)\n", e_exact,
               Curing().activation_energy_j_mol);
   EXPECT_NEAR(Curing().activation_energy_j_mol / e_exact, 1.0, 0.002);
@@ -176,8 +176,8 @@ TEST(Cure, CureTimeHalvesFrom25To37Celsius) {
   Curing e;
   e.model = CureModel::Exponential;
   const double re = time_to(e, 25.0, 10.0, true) / time_to(e, 37.0, 10.0, true);
-  const double expected = std::exp(k.activation_energy_j_mol / cf::kernels::kGasConstant *
-                                   (1 / 298.15 - 1 / 310.15));
+  const double expected =
+      std::exp(k.activation_energy_j_mol / cf::kernels::kGasConstant * (1 / 298.15 - 1 / 310.15));
   std::printf("cure-time ratio 25/37 C: Kamal %.6f, exponential %.6f, Arrhenius %.6f\n", rk, re,
               expected);
   EXPECT_NEAR(rk / expected, 1.0, 1e-8);

@@ -101,9 +101,10 @@ TEST(RheologyFit, ExactDataRecoversEveryModel) {
       ASSERT_TRUE(c.truth.count(p.key)) << p.key;
       worst = std::max(worst, std::abs(p.value / c.truth.at(p.key) - 1));
     }
-    std::printf("%-16s exact data: max relative parameter error %.2e, rms ln residual %.1e, %d "
-                "iterations\n",
-                cf::model_name(c.model), worst, fit.rms_log_residual, fit.iterations);
+    std::printf(
+        "%-16s exact data: max relative parameter error %.2e, rms ln residual %.1e, %d "
+        "iterations\n",
+        cf::model_name(c.model), worst, fit.rms_log_residual, fit.iterations);
     EXPECT_EQ(fit.parameters.size(), c.truth.size());
     EXPECT_LT(worst, 1e-6) << cf::model_name(c.model);
     EXPECT_LT(fit.rms_log_residual, 1e-8);
@@ -124,8 +125,8 @@ TEST(RheologyFit, NoisyDataRecoversParametersWithinTheirErrors) {
                   p.std_error, truth, std::abs(p.value - truth) / p.std_error);
       ASSERT_TRUE(std::isfinite(p.std_error)) << p.key;
       EXPECT_GT(p.std_error, 0) << p.key;
-      EXPECT_LT(std::abs(p.value - truth), 4 * p.std_error) << cf::model_name(c.model) << " "
-                                                            << p.key;
+      EXPECT_LT(std::abs(p.value - truth), 4 * p.std_error)
+          << cf::model_name(c.model) << " " << p.key;
     }
   }
 }
@@ -201,8 +202,8 @@ TEST(RheologyFit, CsvParsingAndBadInput) {
   EXPECT_TRUE(rejects("shear_rate_per_s,viscosity_pa_s,shear_rate_per_s\n", "line 1, column 3",
                       "shear_rate_per_s"));
   // temperature_c without time_s.
-  EXPECT_TRUE(
-      rejects("shear_rate_per_s,viscosity_pa_s,temperature_c\n", "line 1, column 3", "temperature_c"));
+  EXPECT_TRUE(rejects("shear_rate_per_s,viscosity_pa_s,temperature_c\n", "line 1, column 3",
+                      "temperature_c"));
   // Non-numeric and non-finite cells, named by line and column.
   EXPECT_TRUE(rejects("shear_rate_per_s,viscosity_pa_s\n1,100\n2,abc\n",
                       "line 3, column 2 (viscosity_pa_s)", "abc"));
@@ -223,13 +224,13 @@ TEST(RheologyFit, CsvParsingAndBadInput) {
                       "line 2, column 4 (temperature_c)", "-300"));
   // Wrong number of cells; no rows; nothing at all.
   EXPECT_TRUE(rejects("shear_rate_per_s,viscosity_pa_s\n1,2,3\n", "line 2", "1,2,3"));
-  EXPECT_TRUE(rejects("shear_rate_per_s,viscosity_pa_s\n# only a comment\n", "line 2",
-                      "no data rows"));
+  EXPECT_TRUE(
+      rejects("shear_rate_per_s,viscosity_pa_s\n# only a comment\n", "line 2", "no data rows"));
   EXPECT_TRUE(rejects("", "line 1", "no header"));
 
   // Too few points for the model: an InputError naming the rows.
-  const cf::RheometerData three = cf::parse_rheometer_csv(
-      "shear_rate_per_s,viscosity_pa_s\n1,100\n2,80\n4,60\n", "d.csv");
+  const cf::RheometerData three =
+      cf::parse_rheometer_csv("shear_rate_per_s,viscosity_pa_s\n1,100\n2,80\n4,60\n", "d.csv");
   try {
     cf::fit_rheology(three, RheologyModel::CarreauYasuda);
     ADD_FAILURE() << "3 rows accepted for a 5-parameter model";
@@ -253,10 +254,10 @@ TEST(RheologyFit, CommandLine) {
       o << d.shear_rate_per_s[i] << "," << d.viscosity_pa_s[i] << "\n";
   }
   std::string out;
-  const int rc = cementflow::test::run_command(cementflow::test::cli() + " fit-rheology " +
-                                                   csv.string() + " --model power_law --out " +
-                                                   (dir / "fit").string(),
-                                               &out);
+  const int rc =
+      cementflow::test::run_command(cementflow::test::cli() + " fit-rheology " + csv.string() +
+                                        " --model power_law --out " + (dir / "fit").string(),
+                                    &out);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("consistency_pa_sn"), std::string::npos) << out;
   EXPECT_NE(out.find("\"cement\": {"), std::string::npos) << out;

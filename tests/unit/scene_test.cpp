@@ -282,9 +282,16 @@ TEST(Scene, CuringAndStepppedCannula) {
   EXPECT_EQ(cf::parse_scene(j.dump(), kFile).cement.curing.model, cf::CureModel::None);
   // Kamal–Sourour on an explicit model, energies in kJ/mol.
   j = with(base_scene(), "/cement/curing",
-           {{"model", "kamal_sourour"}, {"k1_per_s", 0.001}, {"k2_per_s", 0.02}, {"m", 1},
-            {"p", 2}, {"gel_degree", 0.75}, {"castro_a", 1.5}, {"castro_b", 1},
-            {"activation_energy_kj_mol", 50}, {"body_temperature_c", 36.5}});
+           {{"model", "kamal_sourour"},
+            {"k1_per_s", 0.001},
+            {"k2_per_s", 0.02},
+            {"m", 1},
+            {"p", 2},
+            {"gel_degree", 0.75},
+            {"castro_a", 1.5},
+            {"castro_b", 1},
+            {"activation_energy_kj_mol", 50},
+            {"body_temperature_c", 36.5}});
   s = cf::parse_scene(j.dump(), kFile);
   const cf::Curing& c = s.cement.curing;
   EXPECT_EQ(c.model, cf::CureModel::KamalSourour);
@@ -303,9 +310,9 @@ TEST(Scene, CuringAndStepppedCannula) {
   EXPECT_DOUBLE_EQ(sec[0].length_m, 0.08);
   EXPECT_DOUBLE_EQ(sec[1].radius_m, 0.5 * 2.39e-3);
   EXPECT_DOUBLE_EQ(sec[1].length_m, 0.12);
-  EXPECT_EQ(cf::cannula_sections(cf::parse_scene(base_scene().dump(), kFile).injection.needles[0])
-                .size(),
-            1u);
+  EXPECT_EQ(
+      cf::cannula_sections(cf::parse_scene(base_scene().dump(), kFile).injection.needles[0]).size(),
+      1u);
 }
 
 TEST(Scene, MakeBoneBuildsTheBoxPhantom) {
@@ -543,23 +550,23 @@ TEST(SceneErrors, CuringNeedsAModel) {
                       "cement.curing.model", "\"arrhenius\""));
 }
 TEST(SceneErrors, CuringOutOfRange) {
-  const json kamal = {{"model", "kamal_sourour"}, {"k1_per_s", 0.001}, {"k2_per_s", 0.02},
-                      {"m", 1},   {"p", 1},   {"gel_degree", 0.8},
-                      {"castro_a", 1.5}, {"castro_b", 1}};
-  EXPECT_TRUE(rejects(with(with(base_scene(), "/cement/curing", kamal), "/cement/curing/gel_degree",
-                           1.5),
-                      "cement.curing.gel_degree", "got 1.5"));
-  EXPECT_TRUE(rejects(with(with(base_scene(), "/cement/curing", kamal), "/cement/curing/gel_degree",
-                           0),
-                      "cement.curing.gel_degree", "0"));
-  EXPECT_TRUE(rejects(with(with(base_scene(), "/cement/curing", kamal), "/cement/curing/k2_per_s",
-                           -1),
-                      "cement.curing.k2_per_s", "-1"));
+  const json kamal = {
+      {"model", "kamal_sourour"}, {"k1_per_s", 0.001}, {"k2_per_s", 0.02}, {"m", 1}, {"p", 1},
+      {"gel_degree", 0.8},        {"castro_a", 1.5},   {"castro_b", 1}};
+  EXPECT_TRUE(
+      rejects(with(with(base_scene(), "/cement/curing", kamal), "/cement/curing/gel_degree", 1.5),
+              "cement.curing.gel_degree", "got 1.5"));
+  EXPECT_TRUE(
+      rejects(with(with(base_scene(), "/cement/curing", kamal), "/cement/curing/gel_degree", 0),
+              "cement.curing.gel_degree", "0"));
+  EXPECT_TRUE(
+      rejects(with(with(base_scene(), "/cement/curing", kamal), "/cement/curing/k2_per_s", -1),
+              "cement.curing.k2_per_s", "-1"));
   EXPECT_TRUE(rejects(without(with(base_scene(), "/cement/curing", kamal), "/cement/curing/m"),
                       "cement.curing.m", "required key missing"));
-  EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing",
-                           {{"model", "exponential"}, {"time_constant_s", -5}}),
-                      "cement.curing.time_constant_s", "-5"));
+  EXPECT_TRUE(rejects(
+      with(base_scene(), "/cement/curing", {{"model", "exponential"}, {"time_constant_s", -5}}),
+      "cement.curing.time_constant_s", "-5"));
   EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing",
                            {{"model", "exponential"}, {"room_temperature_c", -400}}),
                       "cement.curing.room_temperature_c", "-400"));
@@ -567,12 +574,12 @@ TEST(SceneErrors, CuringOutOfRange) {
                            {{"model", "exponential"}, {"room_temperature_c", "warm"}}),
                       "cement.curing.room_temperature_c", "\"warm\""));
   // Kamal keys under an exponential cure, and vice versa.
-  EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing",
-                           {{"model", "exponential"}, {"gel_degree", 0.8}}),
-                      "cement.curing.gel_degree", "one of: model"));
-  EXPECT_TRUE(rejects(with(with(base_scene(), "/cement/curing", kamal),
-                           "/cement/curing/time_constant_s", 100),
-                      "cement.curing.time_constant_s", "one of: model"));
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/cement/curing", {{"model", "exponential"}, {"gel_degree", 0.8}}),
+              "cement.curing.gel_degree", "one of: model"));
+  EXPECT_TRUE(rejects(
+      with(with(base_scene(), "/cement/curing", kamal), "/cement/curing/time_constant_s", 100),
+      "cement.curing.time_constant_s", "one of: model"));
 }
 TEST(SceneErrors, PowerLawParametersOutOfRange) {
   const json pl = {{"model", "power_law"}, {"consistency_pa_sn", 300}, {"flow_index", 0.5}};
@@ -584,12 +591,12 @@ TEST(SceneErrors, PowerLawParametersOutOfRange) {
 TEST(SceneErrors, ProximalSection) {
   EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/proximal", {{"length_mm", 50}}),
                       "injection.needle.proximal.gauge", "exactly one of"));
-  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/proximal",
-                           {{"gauge", 12}, {"length_mm", 50}}),
-                      "injection.needle.proximal.gauge", "12"));
-  EXPECT_TRUE(rejects(with(base_scene(), "/injection/needle/proximal",
-                           {{"gauge", 8}, {"length_mm", 0}}),
-                      "injection.needle.proximal.length_mm", "got 0"));
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/injection/needle/proximal", {{"gauge", 12}, {"length_mm", 50}}),
+              "injection.needle.proximal.gauge", "12"));
+  EXPECT_TRUE(
+      rejects(with(base_scene(), "/injection/needle/proximal", {{"gauge", 8}, {"length_mm", 0}}),
+              "injection.needle.proximal.length_mm", "got 0"));
 }
 TEST(SceneErrors, VertebraGenerator) {
   EXPECT_TRUE(rejects(with(base_scene(), "/bone", {{"generate", {{"kind", "vertebra"}}}}),

@@ -88,9 +88,10 @@ TEST(CureInjection, CureStateIsCarriedWithTheCement) {
   const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
   const double a_b = std::exp(-44.4e3 / cf::kernels::kGasConstant * (1 / 310.15 - 1 / 295.15));
   const double exact = (a_b - 1) * A * phi / (Q * 30.0);
-  std::printf("cure column: d ln(mu)/dx simulated %.4f 1/mm, exact %.4f 1/mm (a_b = %.4f), "
-              "rel error %.3g\n",
-              slope * 1e-3, exact * 1e-3, a_b, std::abs(slope / exact - 1));
+  std::printf(
+      "cure column: d ln(mu)/dx simulated %.4f 1/mm, exact %.4f 1/mm (a_b = %.4f), "
+      "rel error %.3g\n",
+      slope * 1e-3, exact * 1e-3, a_b, std::abs(slope / exact - 1));
   // The piston front is the only place where the carried state is smeared (first-order upwind);
   // behind it the state is linear in x, which upwind mixing transports exactly, so the slope is
   // exact up to the step-wise aging (dt a few % of the 30 s time constant): 3 %.
@@ -138,9 +139,10 @@ TEST(CureInjection, LaterStartGivesHigherPressureAndMoreCompactFill) {
         m2 += sc * (x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
       }
     rg[c] = std::sqrt(m2 / m);
-    std::printf("start %.0f s after mixing: peak injection pressure %.4g MPa, radius of gyration "
-                "%.4f mm, %ld voxels with cement > 1 %%, mass balance %.2g\n",
-                starts[c], peak[c], rg[c], touched[c], r.report.mass_balance_error);
+    std::printf(
+        "start %.0f s after mixing: peak injection pressure %.4g MPa, radius of gyration "
+        "%.4f mm, %ld voxels with cement > 1 %%, mass balance %.2g\n",
+        starts[c], peak[c], rg[c], touched[c], r.report.mass_balance_error);
     EXPECT_LT(r.report.mass_balance_error, 1e-12);
   }
   // Cement 300 s older at room temperature: K x e^(300/150) = 7.4 in the cannula, which carries

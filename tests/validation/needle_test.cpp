@@ -322,9 +322,10 @@ TEST(Needle, SteppedCannulaSumsItsSections) {
     const double exact =
         power_law_drop(300.0, n, kFlow, r8, 0.100) + power_law_drop(300.0, n, kFlow, r11, 0.050);
     const double straight = power_law_drop(300.0, n, kFlow, r11, 0.150);
-    std::printf("[needle] stepped 8G 100 mm + 11G 50 mm, n = %.1f: dP = %.6g Pa (exact %.6g, "
-                "rel %.2g); straight 11G 150 mm %.6g Pa\n",
-                n, dp, exact, rel(dp, exact), straight);
+    std::printf(
+        "[needle] stepped 8G 100 mm + 11G 50 mm, n = %.1f: dP = %.6g Pa (exact %.6g, "
+        "rel %.2g); straight 11G 150 mm %.6g Pa\n",
+        n, dp, exact, rel(dp, exact), straight);
     EXPECT_LE(rel(dp, exact), 2 * kClosedFormTol) << n;
     EXPECT_LT(dp, straight);  // the wider hub section lowers the drop
   }
@@ -364,9 +365,8 @@ TEST(Needle, CuredCementScalesTheDropForEveryModel) {
     r.max_viscosity_pa_s = 1e12;
     const double dp = cementflow::cannula_pressure_drop(r, kFlow, kRadius, kLength);
     const double f = 7.389056098930650;  // e^2: two e-folding times of the exponential cure
-    const double dpf =
-        cementflow::cannula_pressure_drop(cementflow::shifted_rheology(r, f), kFlow, kRadius,
-                                          kLength);
+    const double dpf = cementflow::cannula_pressure_drop(cementflow::shifted_rheology(r, f), kFlow,
+                                                         kRadius, kLength);
     std::printf("[needle] %-16s dP = %.6g Pa, cured x e^2: ratio %.15g (rel err %.2g)\n",
                 cementflow::model_name(r.model), dp, dpf / dp, rel(dpf / dp, f));
     EXPECT_LE(rel(dpf / dp, f), 4 * kRabinowitschTol) << cementflow::model_name(r.model);

@@ -132,11 +132,12 @@ int cmd_presets() {
     }
     std::printf(", bounds [%g, %g] Pa.s", r.min_viscosity_pa_s, r.max_viscosity_pa_s);
     if (r.curing.model == cf::CureModel::Exponential)
-      std::printf("\n  curing exponential: K at t0 = %g s after mixing, tau = %g s at %g C, "
-                  "E = %g kJ/mol; syringe %g C, bone %g C",
-                  r.curing.reference_age_s, r.curing.time_constant_s,
-                  r.curing.reference_temperature_c, r.curing.activation_energy_j_mol * 1e-3,
-                  r.curing.room_temperature_c, r.curing.body_temperature_c);
+      std::printf(
+          "\n  curing exponential: K at t0 = %g s after mixing, tau = %g s at %g C, "
+          "E = %g kJ/mol; syringe %g C, bone %g C",
+          r.curing.reference_age_s, r.curing.time_constant_s, r.curing.reference_temperature_c,
+          r.curing.activation_energy_j_mol * 1e-3, r.curing.room_temperature_c,
+          r.curing.body_temperature_c);
     std::printf("\n  source: %s\n\n", p.source.c_str());
   }
   return 0;
@@ -223,8 +224,8 @@ int main(int argc, char** argv) {
   auto* pre = app.add_subcommand("presets", "cement presets with their sources");
 
   // fit-rheology
-  auto* fit = app.add_subcommand(
-      "fit-rheology", "fit a cement model to rheometer data (CSV, SPEC.md §3a)");
+  auto* fit =
+      app.add_subcommand("fit-rheology", "fit a cement model to rheometer data (CSV, SPEC.md §3a)");
   std::string fit_csv, fit_model, fit_out;
   fit->add_option("data", fit_csv, "CSV: shear_rate_per_s,viscosity_pa_s[,time_s[,temperature_c]]")
       ->required();
