@@ -343,8 +343,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   // local cure state (§L1c). The cure state (equivalent age or cure degree) is carried with the
   // cement and mixed by volume in each cell (Transport, kernels::mixed_state); it ages at the bone
   // temperature there, and at room temperature in the syringe and cannula from mixing until the
-  // cement leaves the needle, so cement injected later is younger when it arrives in the bone but
-  // older at the needle; at any moment the cement injected first is the oldest.
+  // cement leaves the needle. At any moment the cement injected first is the oldest: all of it
+  // was mixed together, and the first spent longer at body temperature, where it cures faster.
   const kernels::RheologyParams rheo = detail::to_params(scene.cement);
   const bool newtonian = scene.cement.model == RheologyModel::Newtonian;
   const Curing& cure = scene.cement.curing;
