@@ -416,6 +416,29 @@ BoxPhantom parse_box(const Obj& g) {
   return b;
 }
 
+/// {"kind": "vertebra", "seed": N, "voxel_mm": h, "quality": "osteoporotic"|"healthy",
+///  "fracture": "none"|"wedge"|"cleft"} (engine/vertebra.cpp).
+VertebraParams parse_vertebra(const Obj& g) {
+  g.allow({"kind", "seed", "voxel_mm", "quality", "fracture"});
+  VertebraParams v;
+  v.seed = static_cast<std::uint64_t>(
+      g.integer("seed", 0, std::numeric_limits<long long>::max(), "an integer seed >= 0", 1));
+  v.voxel_mm = g.number("voxel_mm", kPositive, "a positive voxel size in mm", v.voxel_mm);
+  const std::string quality = g.string("quality", "osteoporotic or healthy", "osteoporotic");
+  if (quality != "osteoporotic" && quality != "healthy")
+    g.fail("quality", json(quality), "osteoporotic or healthy");
+  v.osteoporotic = quality == "osteoporotic";
+  const std::string fracture = g.string("fracture", "none, wedge or cleft", "none");
+  v.fracture = fracture_from_name(fracture, g.file(), g.key("fracture"));
+  try {
+    check_vertebra_params(v, g.file(), g.path() + ".");
+  } catch (const InputError& e) {
+    if (!g.has("voxel_mm")) throw;
+    g.fail("voxel_mm", *g.get("voxel_mm"), e.expected());
+  }
+  return v;
+}
+
 BoneSource parse_bone(const Obj& root) {
   const Obj b = root.object("bone");
   b.allow({"vdb", "generate"});
@@ -431,9 +454,13 @@ BoneSource parse_bone(const Obj& root) {
     return src;
   }
   const Obj g = b.object("generate");
-  const std::string kind = g.string("kind", "box (the vertebra generator is not in this version)");
-  if (kind != "box")
-    g.fail("kind", json(kind), "box (the vertebra generator is not in this version)");
+  const std::string kind = g.string("kind", "box or vertebra");
+  if (kind == "vertebra") {
+    src.kind = BoneSource::Kind::Vertebra;
+    src.vertebra = parse_vertebra(g);
+    return src;
+  }
+  if (kind != "box") g.fail("kind", json(kind), "box or vertebra");
   src.kind = BoneSource::Kind::Box;
   src.box = parse_box(g);
   return src;
@@ -534,6 +561,10 @@ Needle parse_needle(const std::string& file, const json& j, const std::string& p
   nd.tip_mm = n.vec3("tip_mm", kAny, "a point [x, y, z] in mm");
   if (bone.kind == BoneSource::Kind::Box && !inside_box(nd.tip_mm, box_extent_mm(bone.box)))
     n.fail("tip_mm", *n.get("tip_mm"), inside_box_text(box_extent_mm(bone.box)));
+  if (bone.kind == BoneSource::Kind::Vertebra && !vertebra_contains(bone.vertebra, nd.tip_mm))
+    n.fail("tip_mm", *n.get("tip_mm"),
+           "a point inside the vertebral body's trabecular bone (the generated body is about "
+           "45-50 x 33-35 x 25-28 mm, centred on its centroid)");
   nd.direction = n.direction("direction");
   if (n.has("gauge") && n.has("inner_diameter_mm"))
     throw InputError(file, n.key("inner_diameter_mm"), show(*n.get("inner_diameter_mm")),
@@ -691,8 +722,18 @@ Scene load_scene(const std::string& path) {
 }
 
 BoneBlocks make_bone(const Scene& scene) {
-  BoneBlocks bone = scene.bone.kind == BoneSource::Kind::File ? load_bone(scene.bone.vdb_path)
-                                                              : generate_box(scene.bone.box);
+  BoneBlocks bone;
+  switch (scene.bone.kind) {
+    case BoneSource::Kind::File:
+      bone = load_bone(scene.bone.vdb_path);
+      break;
+    case BoneSource::Kind::Box:
+      bone = generate_box(scene.bone.box);
+      break;
+    case BoneSource::Kind::Vertebra:
+      bone = generate_vertebra(scene.bone.vertebra);
+      break;
+  }
   complete_bone(bone);
   return bone;
 }

@@ -7,6 +7,7 @@
 #include "cementflow/errors.hpp"
 #include "cementflow/info.hpp"
 #include "cementflow/needle.hpp"
+#include "cementflow/render.hpp"
 #include "cementflow/report.hpp"
 #include "cementflow/rheology.hpp"
 #include "cementflow/runtime.hpp"

@@ -24,9 +24,10 @@ struct Needle {
 
 /// Where the bone comes from.
 struct BoneSource {
-  enum class Kind { File, Box } kind = Kind::Box;
+  enum class Kind { File, Box, Vertebra } kind = Kind::Box;
   std::string vdb_path;  ///< resolved against the scene file's folder
   BoxPhantom box;
+  VertebraParams vertebra;  ///< for Kind::Vertebra
 };
 
 /// The injection (SPEC.md §3).

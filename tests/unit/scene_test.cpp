@@ -498,9 +498,67 @@ TEST(SceneErrors, Curing) {
   EXPECT_TRUE(rejects(with(base_scene(), "/cement/curing", json::object()), "cement.curing",
                       "not supported by this version"));
 }
-TEST(SceneErrors, VertebraGenerator) {
-  EXPECT_TRUE(rejects(with(base_scene(), "/bone", {{"generate", {{"kind", "vertebra"}}}}),
-                      "bone.generate.kind", "\"vertebra\""));
+TEST(SceneErrors, UnknownGeneratorKind) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/bone", {{"generate", {{"kind", "cube"}}}}),
+                      "bone.generate.kind", "\"cube\""));
+}
+
+// --- the vertebra generator in a scene ----------------------------------------------------------
+
+json vertebra_scene() {
+  return with(base_scene(), "/bone",
+              {{"generate",
+                {{"kind", "vertebra"},
+                 {"seed", 7},
+                 {"voxel_mm", 2.0},
+                 {"quality", "healthy"},
+                 {"fracture", "wedge"}}}});
+}
+
+TEST(Scene, VertebraKeys) {
+  const cf::Scene s = cf::parse_scene(vertebra_scene().dump(), kFile);
+  ASSERT_EQ(s.bone.kind, cf::BoneSource::Kind::Vertebra);
+  EXPECT_EQ(s.bone.vertebra.seed, 7u);
+  EXPECT_EQ(s.bone.vertebra.voxel_mm, 2.0);
+  EXPECT_FALSE(s.bone.vertebra.osteoporotic);
+  EXPECT_EQ(s.bone.vertebra.fracture, cf::VertebraParams::Fracture::Wedge);
+  // Defaults: seed 1, 0.5 mm, osteoporotic, no fracture.
+  const cf::Scene d = cf::parse_scene(
+      with(base_scene(), "/bone", {{"generate", {{"kind", "vertebra"}}}}).dump(), kFile);
+  EXPECT_EQ(d.bone.vertebra.seed, 1u);
+  EXPECT_EQ(d.bone.vertebra.voxel_mm, 0.5);
+  EXPECT_TRUE(d.bone.vertebra.osteoporotic);
+  EXPECT_EQ(d.bone.vertebra.fracture, cf::VertebraParams::Fracture::None);
+  // make_bone generates it, completed (permeability everywhere in the model).
+  const cf::BoneBlocks b = cf::make_bone(s);
+  EXPECT_GT(b.active_voxels(), 1000u);
+  EXPECT_EQ(b.permeability.size(), 3 * b.num_voxels());
+}
+
+TEST(SceneErrors, VertebraBadValues) {
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/voxel_mm", 0),
+                      "bone.generate.voxel_mm", "got 0"));
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/voxel_mm", -1),
+                      "bone.generate.voxel_mm", "got -1"));
+  // Too fine: over the voxel limit (memory).
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/voxel_mm", 0.05),
+                      "bone.generate.voxel_mm", "voxels"));
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/fracture", "crack"),
+                      "bone.generate.fracture", "\"crack\""));
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/quality", "young"),
+                      "bone.generate.quality", "\"young\""));
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/seed", -3), "bone.generate.seed",
+                      "got -3"));
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/porosity", 0.9),
+                      "bone.generate.porosity", "one of"));
+}
+
+TEST(SceneErrors, VertebraTipOutsideTheBody) {
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/injection/needle/tip_mm", {0, 40, 0}),
+                      "injection.needle.tip_mm", "[0,40,0]"));
+  // In the spinal canal, behind the posterior wall.
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/injection/needle/tip_mm", {0, -22, 0}),
+                      "injection.needle.tip_mm", "[0,-22,0]"));
 }
 TEST(SceneErrors, BoneVdbAndGenerate) {
   EXPECT_TRUE(rejects(with(base_scene(), "/bone/vdb", "l1.vdb"), "bone", "exactly one of"));
