@@ -5,8 +5,9 @@
 // - material_{axial,coronal,sagittal}.png: slices through the chosen point, material codes in
 //   categorical colours; material_mip_*.png: the largest material code along each ray (so veins,
 //   discs and canal show through bone).
-// - porosity_*.png / porosity_mip_*.png: BV/TV = 1 - porosity on a black-red-yellow-white ramp
-//   from 0 to >= 0.30 (slice / largest along the ray).
+// - porosity_*.png / porosity_mip_*.png: BV/TV = 1 - porosity of the bone (materials 1, 2, 3, 7)
+//   on a viridis-like ramp from 0 (dark violet) to >= 0.25 (yellow), leak destinations grey
+//   (slice / densest bone along the ray).
 // - cement_*.png / cement_mip_*.png: cement over bone: the bone in grey (brighter = denser), the
 //   cement fraction on a yellow (low) to red (1) ramp inside the bone and on a magenta ramp where it
 //   has leaked (leak destinations, material 0, 4, 5, 6); cement below 0.02 is not drawn.
@@ -44,9 +45,9 @@ namespace fs = std::filesystem;
 
 // Smallest cement fraction drawn (below it a voxel shows bone only).
 constexpr float kCementShown = 0.02f;
-// BV/TV at the top of the porosity ramp: cortical bone and dense bands saturate; trabecular
-// BV/TV (0.05–0.2, PHYSICS.md §L3b) spans most of the ramp.
-constexpr double kBvtvTop = 0.30;
+// BV/TV at the top of the porosity ramp: cortical bone saturates; trabecular BV/TV (0.05–0.2,
+// PHYSICS.md §L3b) spans most of the ramp.
+constexpr double kBvtvTop = 0.25;
 // Target image size: the longest side of the model is scaled to about this many pixels.
 constexpr int kTargetPixels = 480;
 constexpr double kScaleBarMm = 10.0;
@@ -97,10 +98,24 @@ std::uint8_t byte(double x) {
   return static_cast<std::uint8_t>(std::lround(std::clamp(x, 0.0, 255.0)));
 }
 
-/// Black-red-yellow-white ramp of t in [0, 1].
-Rgb heat(double t) {
-  t = std::clamp(t, 0.0, 1.0);
-  return {byte(765 * t), byte(765 * t - 255), byte(765 * t - 510)};
+/// Viridis-like ramp of t in [0, 1] (five stops of matplotlib's viridis, linearly interpolated).
+Rgb ramp(double t) {
+  static constexpr double kStops[5][3] = {
+      {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+  t = std::clamp(t, 0.0, 1.0) * 4;
+  const int i = std::min(3, static_cast<int>(t));
+  const double f = t - i;
+  Rgb o{};
+  for (std::size_t c = 0; c < 3; ++c)
+    o[c] = byte((1 - f) * kStops[i][c] + f * kStops[i + 1][c]);
+  return o;
+}
+
+/// Porosity picture of voxel i: BV/TV of bone on the ramp; leak destinations grey.
+Rgb density_colour(std::int32_t m, double bvtv) {
+  if (m == kInactive) return {0, 0, 0};
+  if (is_leak_destination(m)) return {70, 70, 70};
+  return ramp(bvtv / kBvtvTop);
 }
 
 /// Yellow (t = 0) to red (t = 1): cement in bone.
@@ -334,12 +349,22 @@ std::vector<std::string> render_volume(const Volume& v, const RenderOptions& opt
     if (!v.phi.empty()) {
       save("porosity_" + n + ".png", draw(v, view, [&](int u, int w) {
              const std::size_t i = at(v, view, u, w, depth);
-             return v.mat[i] == kInactive ? Rgb{0, 0, 0} : heat(bvtv(v, i) / kBvtvTop);
+             return density_colour(v.mat[i], bvtv(v, i));
            }));
       save("porosity_mip_" + n + ".png", draw(v, view, [&](int u, int w) {
+             // The densest bone along the ray; grey where the ray meets only leak destinations.
              double b = -1;
-             for (int d = 0; d < nd; ++d) b = std::max(b, bvtv(v, at(v, view, u, w, d)));
-             return b < 0 ? Rgb{0, 0, 0} : heat(b / kBvtvTop);
+             bool dest = false;
+             for (int d = 0; d < nd; ++d) {
+               const std::size_t i = at(v, view, u, w, d);
+               if (v.mat[i] == kInactive) continue;
+               if (is_leak_destination(v.mat[i]))
+                 dest = true;
+               else
+                 b = std::max(b, bvtv(v, i));
+             }
+             if (b >= 0) return density_colour(1, b);
+             return dest ? density_colour(0, 0) : Rgb{0, 0, 0};
            }));
     }
     // Cement over bone.

@@ -58,7 +58,10 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <sstream>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -439,10 +442,20 @@ void check_vertebra_params(const VertebraParams& p, const std::string& file,
                                        "none, wedge or cleft");
 }
 
-bool vertebra_contains(const VertebraParams& p, const std::array<double, 3>& p_mm) {
-  const Shape s = shape_of(p);
-  // The generator frame differs from the centroid frame by the centroid of the body; estimate it
-  // on a 0.5 mm sampling of the analytic shape (the voxel body differs by less than a voxel).
+namespace {
+
+/// Centroid of the analytic body in the generator frame, on a 0.5 mm sampling (the voxel body's
+/// centroid differs by a fraction of a voxel). Remembered per (seed, fracture): a scene may check
+/// many needle tips.
+std::array<double, 3> analytic_centroid(const VertebraParams& p, const Shape& s) {
+  static std::mutex mutex;
+  static std::map<std::pair<std::uint64_t, int>, std::array<double, 3>> memo;
+  const auto key = std::make_pair(p.seed, static_cast<int>(p.fracture));
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    const auto it = memo.find(key);
+    if (it != memo.end()) return it->second;
+  }
   const double h = 0.5;
   double c[3] = {0, 0, 0};
   double n = 0;
@@ -455,16 +468,31 @@ bool vertebra_contains(const VertebraParams& p, const std::array<double, 3>& p_m
           c[2] += z;
           n += 1;
         }
-  if (n == 0) return false;
-  const double x = p_mm[0] + c[0] / n, y = p_mm[1] + c[1] / n, z = p_mm[2] + c[2] / n;
+  const std::array<double, 3> r{c[0] / n, c[1] / n, c[2] / n};
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (memo.size() > 64) memo.clear();  // bounded
+  memo[key] = r;
+  return r;
+}
+
+}  // namespace
+
+bool vertebra_contains(const VertebraParams& p, const std::array<double, 3>& p_mm) {
+  const Shape s = shape_of(p);
+  // The generator frame differs from the centroid frame by the centroid of the body.
+  const std::array<double, 3> c = analytic_centroid(p, s);
+  const double x = p_mm[0] + c[0], y = p_mm[1] + c[1], z = p_mm[2] + c[2];
   if (!s.in_body(x, y, z)) return false;
   if (p.fracture == VertebraParams::Fracture::Cleft && s.in_cleft(x, y, z, 0)) return true;
-  // Inside the trabecular interior: one shell thickness (and one voxel) inside on every side.
-  const double m = std::max(kEndplateMm, p.voxel_mm);
+  // Inside the trabecular interior: the shell (whole voxel layers) plus one voxel inside along
+  // every axis, the endplates' thickness along z.
+  const double h = p.voxel_mm;
+  const std::array<double, 3> m{std::max(kShellMm, h) + h, std::max(kShellMm, h) + h,
+                                std::max(kEndplateMm, h) + h};
   for (int a = 0; a < 3; ++a)
     for (int sg = -1; sg <= 1; sg += 2) {
       std::array<double, 3> q{x, y, z};
-      q[static_cast<std::size_t>(a)] += sg * m;
+      q[static_cast<std::size_t>(a)] += sg * m[static_cast<std::size_t>(a)];
       if (!s.in_body(q[0], q[1], q[2])) return false;
     }
   return true;
