@@ -9,8 +9,8 @@
 //   on a viridis-like ramp from 0 (dark violet) to >= 0.25 (yellow), leak destinations grey
 //   (slice / densest bone along the ray).
 // - cement_*.png / cement_mip_*.png: cement over bone: the bone in grey (brighter = denser), the
-//   cement fraction on a yellow (low) to red (1) ramp inside the bone and on a magenta ramp where it
-//   has leaked (leak destinations, material 0, 4, 5, 6); cement below 0.02 is not drawn.
+//   cement fraction on a yellow (low) to red (1) ramp inside the bone and on a magenta ramp where
+//   it has leaked (leak destinations, material 0, 4, 5, 6); cement below 0.02 is not drawn.
 // Orientation (radiological): axial seen from the feet, patient right on the image's left,
 // anterior up; coronal seen from the front, right on the left, superior up; sagittal seen from
 // the patient's left, anterior on the left, superior up. Inactive voxels are black. A 10 mm white
@@ -106,8 +106,7 @@ Rgb ramp(double t) {
   const int i = std::min(3, static_cast<int>(t));
   const double f = t - i;
   Rgb o{};
-  for (std::size_t c = 0; c < 3; ++c)
-    o[c] = byte((1 - f) * kStops[i][c] + f * kStops[i + 1][c]);
+  for (std::size_t c = 0; c < 3; ++c) o[c] = byte((1 - f) * kStops[i][c] + f * kStops[i + 1][c]);
   return o;
 }
 
@@ -184,7 +183,8 @@ void scale_bar(detail::RgbImage& im, double h, int scale) {
 template <typename Fn>
 detail::RgbImage draw(const Volume& v, const View& view, Fn colour) {
   const int s = pixel_scale(v);
-  const int nu = v.n[static_cast<std::size_t>(view.ua)], nv = v.n[static_cast<std::size_t>(view.va)];
+  const int nu = v.n[static_cast<std::size_t>(view.ua)],
+            nv = v.n[static_cast<std::size_t>(view.va)];
   detail::RgbImage im(nu * s, nv * s, 0, 0, 0);
   for (int r = 0; r < nv; ++r)
     for (int c = 0; c < nu; ++c) {
@@ -238,8 +238,8 @@ std::array<int, 3> default_point(const Volume& v) {
         }
   std::array<int, 3> p{};
   for (int a = 0; a < 3; ++a)
-    p[static_cast<std::size_t>(a)] =
-        wsum > 0 ? static_cast<int>(std::lround(c[a] / wsum)) : v.n[static_cast<std::size_t>(a)] / 2;
+    p[static_cast<std::size_t>(a)] = wsum > 0 ? static_cast<int>(std::lround(c[a] / wsum))
+                                              : v.n[static_cast<std::size_t>(a)] / 2;
   return p;
 }
 
@@ -369,9 +369,8 @@ std::vector<std::string> render_volume(const Volume& v, const RenderOptions& opt
     }
     // Cement over bone.
     if (!v.cem.empty()) {
-      save("cement_" + n + ".png", draw(v, view, [&](int u, int w) {
-             return cement_pixel(v, at(v, view, u, w, depth));
-           }));
+      save("cement_" + n + ".png",
+           draw(v, view, [&](int u, int w) { return cement_pixel(v, at(v, view, u, w, depth)); }));
       save("cement_mip_" + n + ".png", draw(v, view, [&](int u, int w) {
              // The densest bone along the ray under the most cement along it.
              std::size_t best = 0, bone = 0;
@@ -392,7 +391,8 @@ std::vector<std::string> render_volume(const Volume& v, const RenderOptions& opt
              }
              if (gmax < 0) return Rgb{0, 0, 0};
              if (!(smax >= kCementShown)) return bone_grey(v, bone);
-             const Rgb c = is_leak_destination(v.mat[best]) ? leak_colour(smax) : cement_colour(smax);
+             const Rgb c =
+                 is_leak_destination(v.mat[best]) ? leak_colour(smax) : cement_colour(smax);
              return blend(bone_grey(v, bone), c, 0.35 + 0.65 * static_cast<double>(smax));
            }));
     }
@@ -512,7 +512,8 @@ std::vector<std::string> render_vdb(const std::string& vdb_path, const RenderOpt
   };
   read_float("porosity", v.phi);
   read_float("cement_fraction", v.cem);
-  if (const auto g = openvdb::gridPtrCast<openvdb::Vec3SGrid>(detail::find_grid(vdb, "permeability"))) {
+  if (const auto g =
+          openvdb::gridPtrCast<openvdb::Vec3SGrid>(detail::find_grid(vdb, "permeability"))) {
     same_frame(*g);
     v.perm.assign(3 * v.size(), 0.0f);
     auto acc = g->getConstAccessor();
@@ -522,7 +523,8 @@ std::vector<std::string> render_vdb(const std::string& vdb_path, const RenderOpt
           const openvdb::Coord c = box.min() + openvdb::Coord(i, j, k);
           if (!acc.isValueOn(c)) continue;
           const openvdb::Vec3s k3 = acc.getValue(c);
-          for (int a = 0; a < 3; ++a) v.perm[3 * v.idx(i, j, k) + static_cast<std::size_t>(a)] = k3[a];
+          for (int a = 0; a < 3; ++a)
+            v.perm[3 * v.idx(i, j, k) + static_cast<std::size_t>(a)] = k3[a];
         }
   }
   return render_volume(v, options);

@@ -61,8 +61,8 @@
 #include <map>
 #include <mutex>
 #include <sstream>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cementflow/bone.hpp"
@@ -174,7 +174,8 @@ struct Shape {
     const double xa = std::abs(x) / a;
     if (y >= 0) return std::sqrt(xa * xa + (y / b) * (y / b));
     // Posterior half: superellipse, with the midline concavity moving the wall forward.
-    const double conc = kPosteriorConcavity * std::max(0.0, 1 - (x / (0.45 * W)) * (x / (0.45 * W)));
+    const double conc =
+        kPosteriorConcavity * std::max(0.0, 1 - (x / (0.45 * W)) * (x / (0.45 * W)));
     const double yb = -y / (b - conc);
     return std::pow(std::pow(xa, kPosteriorExponent) + std::pow(yb, kPosteriorExponent),
                     1 / kPosteriorExponent);
@@ -249,8 +250,8 @@ struct Grid {
   std::vector<std::uint8_t> body;  // 1 inside the vertebral body (for the centroid)
   std::size_t idx(int i, int j, int k) const {
     return static_cast<std::size_t>(i) +
-           static_cast<std::size_t>(n[0]) * (static_cast<std::size_t>(j) +
-                                             static_cast<std::size_t>(n[1]) * k);
+           static_cast<std::size_t>(n[0]) *
+               (static_cast<std::size_t>(j) + static_cast<std::size_t>(n[1]) * k);
   }
   std::array<double, 3> at(int i, int j, int k) const {
     return {lo[0] + h * i, lo[1] + h * j, lo[2] + h * k};
@@ -265,8 +266,7 @@ void extent(const Shape& s, std::array<double, 3>& lo, std::array<double, 3>& hi
   const double th = kPedicleAngleDeg * kPi / 180;
   const double ped_back = -s.D / 2 + 4.0 - (kPedicleLength + 4.0) * std::cos(th);
   const double canal_back = s.posterior_wall_y() - kCanalDepth;
-  const double ped_side =
-      kCanalWidth / 2 + kPedicleWidth + (kPedicleLength + 4.0) * std::sin(th);
+  const double ped_side = kCanalWidth / 2 + kPedicleWidth + (kPedicleLength + 4.0) * std::sin(th);
   lo = {-std::max(s.W / 2, ped_side) - kSoftTissueMm,
         std::min(ped_back, canal_back) - kSoftTissueMm, -s.H / 2 - kDiscMm};
   hi = {-lo[0], s.D / 2 + kSoftTissueMm, s.H / 2 + kDiscMm};
@@ -331,7 +331,7 @@ void draw_vein(Grid& g, std::array<double, 3> p0, std::array<double, 3> p1, doub
     std::uint8_t& c = g.cls[g.idx(i, j, k)];
     if (c == kNone) return false;
     if (c == kCavity) return true;  // a vein does not run through a cleft
-    if (c != kVeinBv) c = cls;       // the basivertebral plexus keeps its route where veins cross
+    if (c != kVeinBv) c = cls;      // the basivertebral plexus keeps its route where veins cross
     return true;
   };
   auto voxel_of = [&](const std::array<double, 3>& p) {
@@ -438,8 +438,8 @@ void check_vertebra_params(const VertebraParams& p, const std::string& file,
                      "a voxel size giving at most " + num(kMaxVoxels) + " voxels (this gives " +
                          num(total) + "; about 0.1 mm is the finest)");
   const int f = static_cast<int>(p.fracture);
-  if (f < 0 || f > 2) throw InputError(file, key_prefix + "fracture", std::to_string(f),
-                                       "none, wedge or cleft");
+  if (f < 0 || f > 2)
+    throw InputError(file, key_prefix + "fracture", std::to_string(f), "none, wedge or cleft");
 }
 
 namespace {
@@ -539,7 +539,8 @@ BoneBlocks generate_vertebra(const VertebraParams& p, VertebraInfo* info) {
   const int shell = std::max(1, static_cast<int>(std::lround(kShellMm / h)));
   const int endplate = std::max(1, static_cast<int>(std::lround(kEndplateMm / h)));
   {
-    const auto dx = axis_depth(g, bone, 0), dy = axis_depth(g, bone, 1), dz = axis_depth(g, bone, 2);
+    const auto dx = axis_depth(g, bone, 0), dy = axis_depth(g, bone, 1),
+               dz = axis_depth(g, bone, 2);
     for (std::size_t v = 0; v < nv; ++v) {
       if (!bone[v]) continue;
       const int zl = pedicle[v] ? shell : endplate;
@@ -648,13 +649,12 @@ BoneBlocks generate_vertebra(const VertebraParams& p, VertebraInfo* info) {
           const std::size_t v = g.idx(i, j, k);
           if (g.cls[v] != kTrab) continue;
           const auto x = g.at(i, j, k);
-          const double d_end = std::max(0.0, std::min(s.z_top(x[0], x[1]) - x[2],
-                                                       x[2] - s.z_bottom(x[0], x[1])));
+          const double d_end =
+              std::max(0.0, std::min(s.z_top(x[0], x[1]) - x[2], x[2] - s.z_bottom(x[0], x[1])));
           const double ap = std::clamp(-x[1] / (s.D / 2), -1.0, 1.0);
           const double reg =
               (1 + kEndplateBoost * std::exp(-d_end / kEndplateDecayMm)) * (1 + kApGradient * ap);
-          const double rnd =
-              std::exp(kFieldSigma * field(x) - 0.5 * kFieldSigma * kFieldSigma);
+          const double rnd = std::exp(kFieldSigma * field(x) - 0.5 * kFieldSigma * kFieldSigma);
           bvtv[v] = static_cast<float>(reg * rnd);
           sum += static_cast<double>(bvtv[v]);
           ++count;
@@ -672,12 +672,12 @@ BoneBlocks generate_vertebra(const VertebraParams& p, VertebraInfo* info) {
             const std::size_t v = g.idx(i, j, k);
             if (g.cls[v] != kTrab || !g.body[v]) continue;
             const auto x = g.at(i, j, k);
-            const bool dense =
-                p.fracture == VertebraParams::Fracture::Wedge
-                    ? (s.z_top(x[0], x[1]) - x[2] <= kWedgeBandMm && x[1] > -s.D / 6)
-                    : s.in_cleft(x[0], x[1], x[2], kCleftRimMm);
+            const bool dense = p.fracture == VertebraParams::Fracture::Wedge
+                                   ? (s.z_top(x[0], x[1]) - x[2] <= kWedgeBandMm && x[1] > -s.D / 6)
+                                   : s.in_cleft(x[0], x[1], x[2], kCleftRimMm);
             if (dense)
-              bvtv[v] = static_cast<float>(std::min(kBvtvMax, static_cast<double>(bvtv[v]) * kDensify));
+              bvtv[v] =
+                  static_cast<float>(std::min(kBvtvMax, static_cast<double>(bvtv[v]) * kDensify));
           }
   }
 
@@ -744,9 +744,8 @@ BoneBlocks generate_vertebra(const VertebraParams& p, VertebraInfo* info) {
         case kVeinSeg:
           m = static_cast<std::int32_t>(Material::Vein);
           phi = 1.0f;
-          out.route[ov] = static_cast<std::int32_t>(g.cls[gv] == kVeinBv
-                                                        ? LeakRoute::BasivertebralVein
-                                                        : LeakRoute::SegmentalVein);
+          out.route[ov] = static_cast<std::int32_t>(
+              g.cls[gv] == kVeinBv ? LeakRoute::BasivertebralVein : LeakRoute::SegmentalVein);
           break;
         case kDisc:
           m = static_cast<std::int32_t>(Material::Disc);

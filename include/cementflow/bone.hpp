@@ -92,7 +92,8 @@ struct BoxPhantom {
 /// Builds the box phantom (centred on the origin).
 BoneBlocks generate_box(const BoxPhantom& p);
 
-/// Parameters of the lumbar vertebra generator (SPEC.md §1 `generate vertebra`, engine/vertebra.cpp).
+/// Parameters of the lumbar vertebra generator (SPEC.md §1 `generate vertebra`,
+/// engine/vertebra.cpp).
 struct VertebraParams {
   std::uint64_t seed = 1;    ///< drives the body's dimensions and the BV/TV field
   double voxel_mm = 0.5;     ///< isotropic voxel edge, mm
@@ -103,8 +104,8 @@ struct VertebraParams {
 /// Dimensions and summary of a generated vertebra (what the generator built, for reports/tests).
 struct VertebraInfo {
   double width_mm = 0, depth_mm = 0, height_mm = 0;  ///< body at the endplates (x, y, z)
-  double body_volume_ml = 0;    ///< voxels of the vertebral body (shell, trabecular, cavity, veins)
-  double bvtv_target = 0;       ///< mean trabecular BV/TV the field was scaled to
+  double body_volume_ml = 0;  ///< voxels of the vertebral body (shell, trabecular, cavity, veins)
+  double bvtv_target = 0;     ///< mean trabecular BV/TV the field was scaled to
   std::array<double, 3> shift_mm{0, 0, 0};  ///< generator frame -> centroid frame offset
 };
 

@@ -17,7 +17,7 @@ struct RenderOptions {
   std::string out_dir = ".";  ///< folder for the pictures (created if missing)
   bool has_at = false;        ///< slice through at_mm; default: the cement's or bone's centroid
   std::array<double, 3> at_mm{0, 0, 0};
-  bool vtk = false;         ///< also write <stem>.vti
+  bool vtk = false;            ///< also write <stem>.vti
   std::string stem = "model";  ///< name of the .vti file (without extension)
 };
 

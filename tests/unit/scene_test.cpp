@@ -547,8 +547,8 @@ TEST(SceneErrors, VertebraBadValues) {
                       "bone.generate.fracture", "\"crack\""));
   EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/quality", "young"),
                       "bone.generate.quality", "\"young\""));
-  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/seed", -3), "bone.generate.seed",
-                      "got -3"));
+  EXPECT_TRUE(
+      rejects(with(vertebra_scene(), "/bone/generate/seed", -3), "bone.generate.seed", "got -3"));
   EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/porosity", 0.9),
                       "bone.generate.porosity", "one of"));
 }

@@ -157,7 +157,8 @@ TEST(Vertebra, EveryTissueIsThere) {
   std::array<std::size_t, 8> n{};
   for (std::int32_t m : b.material)
     if (m >= 0) ++n[static_cast<std::size_t>(m)];
-  for (int m : {0, 1, 2, 4, 5, 6}) EXPECT_GT(n[static_cast<std::size_t>(m)], 0u) << "material " << m;
+  for (int m : {0, 1, 2, 4, 5, 6})
+    EXPECT_GT(n[static_cast<std::size_t>(m)], 0u) << "material " << m;
   EXPECT_EQ(n[kCavity], 0u) << "no cavity without a cleft";
   EXPECT_EQ(n[7], 0u) << "no needle track in a generated bone";
   // The canal lies behind the posterior wall, the discs above and below the body.
@@ -214,8 +215,9 @@ TEST(Vertebra, BvtvStatisticsHealthyAndOsteoporotic) {
   // Osteoporotic trabecular BV/TV inside Kinzl's augmented-body range 0.057–0.138 for most voxels.
   EXPECT_GT(op.mean - op.sd, 0.057);
   EXPECT_LT(op.mean + op.sd, 0.138);
-  std::printf("BV/TV osteoporotic mean %.4f sd %.4f [%.3f, %.3f] (%zu voxels); healthy mean %.4f sd %.4f\n",
-              op.mean, op.sd, op.min, op.max, op.n, he.mean, he.sd);
+  std::printf(
+      "BV/TV osteoporotic mean %.4f sd %.4f [%.3f, %.3f] (%zu voxels); healthy mean %.4f sd %.4f\n",
+      op.mean, op.sd, op.min, op.max, op.n, he.mean, he.sd);
 }
 
 TEST(Vertebra, RegionalVariation) {
@@ -478,8 +480,10 @@ TEST(VertebraCli, GenerateAndBadArguments) {
   const auto dir = cf::test::temp_dir("vertebra_cli");
   const std::string out = (dir / "v.vdb").string();
   std::string text;
-  ASSERT_EQ(cf::test::run_command(cf::test::cli() + " generate vertebra --seed 3 --voxel-mm 2 "
-                                                    "--healthy --fracture cleft --out " + out,
+  ASSERT_EQ(cf::test::run_command(cf::test::cli() +
+                                      " generate vertebra --seed 3 --voxel-mm 2 "
+                                      "--healthy --fracture cleft --out " +
+                                      out,
                                   &text),
             0)
       << text;

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdint>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -94,7 +94,8 @@ int cmd_run(const std::string& scene_path, std::string out_dir, int threads, boo
     ro.vtk = true;
     ro.stem = "fill";
     const auto files = cf::render_bone(result.fields.grid, &result.fields.cement_fraction, ro);
-    if (!quiet) std::printf("  pictures          %zu files in %s\n", files.size(), ro.out_dir.c_str());
+    if (!quiet)
+      std::printf("  pictures          %zu files in %s\n", files.size(), ro.out_dir.c_str());
   }
   if (r.status == "completed" || r.status == "stopped_at_leak") return 0;
   std::fprintf(stderr, "cementflow: %s: simulation %s: %s (outputs written to %s)\n",
@@ -132,7 +133,8 @@ int cmd_generate_vertebra(cf::VertebraParams p, const std::string& fracture,
       s2 += b * b;
       n += 1;
     }
-  const double mean = n > 0 ? s / n : 0, sd = n > 0 ? std::sqrt(std::max(0.0, s2 / n - mean * mean)) : 0;
+  const double mean = n > 0 ? s / n : 0,
+               sd = n > 0 ? std::sqrt(std::max(0.0, s2 / n - mean * mean)) : 0;
   std::printf("wrote %s: %zu active voxels of %.3g mm in %zu blocks\n", out.c_str(),
               bone.active_voxels(), bone.voxel_mm, bone.num_blocks());
   std::printf("  %s lumbar body %.1f x %.1f x %.1f mm (W x D x H), %.2f mL, fracture %s\n",
