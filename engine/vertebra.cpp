@@ -34,7 +34,7 @@
 //   (C); it drains into two longitudinal anterior internal vertebral (epidural) veins 2 mm across,
 //   4 mm either side of the midline, which run the model's height (C).
 // - segmental veins 1.2 mm across, four at mid-height through the anterolateral and lateral
-//   cortex (azimuth ±35° and ±80° from anterior), starting 5 mm inside the wall (C).
+//   cortex (azimuth ±35° and ±80° from anterior), starting 3 mm inside the wall (C).
 // - pedicles 9 mm wide × 14 mm high, 14 mm long, converging 15° toward anterior, their medial
 //   walls bounding the canal; centred 2 mm above mid-height (Zindrick et al., Spine 1987;12:160,
 //   lumbar pedicle dimensions and angles, C).
@@ -104,7 +104,7 @@ constexpr float kPorosityCanal = 0.90f;
 // Veins, pedicles, canal (see the header).
 constexpr double kBasivertebralDiameter = 2.0, kBranchDiameter = 1.2;
 constexpr double kEpiduralDiameter = 2.0, kEpiduralOffset = 4.0;
-constexpr double kSegmentalDiameter = 1.2, kSegmentalDepth = 5.0;
+constexpr double kSegmentalDiameter = 1.2, kSegmentalDepth = 3.0;
 constexpr double kPedicleWidth = 9.0, kPedicleHeight = 14.0, kPedicleLength = 14.0;
 constexpr double kPedicleAngleDeg = 15.0, kPedicleZ = 2.0;
 constexpr double kCanalWidth = 22.0, kCanalDepth = 16.0;

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <string>
@@ -18,6 +19,8 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
+#include "cementflow/scene.hpp"
+#include "cementflow/simulation.hpp"
 #include "tests/test_support.hpp"
 
 namespace cf = cementflow;
@@ -502,4 +505,26 @@ TEST(VertebraCli, GenerateAndBadArguments) {
   }
   EXPECT_EQ(cf::test::run_command(gen + " --voxel-mm 0.05", &text), 2);
   EXPECT_NE(text.find("--voxel-mm"), std::string::npos) << text;
+}
+
+TEST(VertebraScene, SmallInjectionRunsEndToEnd) {
+  // A generated vertebra at 2 mm with a 0.05 mL injection: the engine finds the tip in
+  // trabecular bone and the outlets (veins, soft tissue, disc, canal on the outer boundary), and
+  // the books balance. The full scenes (4–5 mL at 1 mm) are in scenes/, not in tests.
+  const std::string text = R"({
+    "schema": 1, "name": "vertebra_small",
+    "bone": { "generate": { "kind": "vertebra", "seed": 2, "voxel_mm": 2.0 } },
+    "cement": { "preset": "generic_vertebroplasty" },
+    "injection": {
+      "needle": { "tip_mm": [-2, 6, 0], "direction": [0.43, 0.9, -0.05], "gauge": 11,
+                  "length_mm": 120 },
+      "flow_rate_ml_per_min": 3.0, "volume_ml": 0.05 },
+    "simulation": { "max_time_s": 60, "output_interval_s": 1 }
+  })";
+  const cf::Scene scene = cf::parse_scene(text, "vertebra_small.json");
+  const cf::RunResult r = cf::simulate(scene, cf::make_bone(scene), cf::RunOptions{});
+  EXPECT_EQ(r.report.status, "completed") << r.report.message;
+  EXPECT_NEAR(r.report.injected_volume_ml, 0.05, 1e-9);
+  EXPECT_LT(std::abs(r.report.mass_balance_error), 1e-9);
+  EXPECT_GT(r.report.peak_injection_pressure_mpa, 0.0);
 }
