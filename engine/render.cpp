@@ -274,8 +274,6 @@ void write_vti(const Volume& v, const std::string& path) {
   x << "  <ImageData WholeExtent=\"" << extent << "\" Origin=\"" << v.origin[0] << " "
     << v.origin[1] << " " << v.origin[2] << "\" Spacing=\"" << v.h << " " << v.h << " " << v.h
     << "\">\n";
-  x << "    <FieldData>\n      <DataArray type=\"String\" Name=\"units\" "
-       "NumberOfTuples=\"1\" format=\"ascii\">109 109 0</DataArray>\n    </FieldData>\n";
   x << "    <Piece Extent=\"" << extent << "\">\n      <PointData Scalars=\"material\">\n";
   std::uint64_t offset = 0;
   for (const auto& a : arrays) {

@@ -126,8 +126,9 @@ void check_vertebra_params(const VertebraParams& p, const std::string& file,
 /// deterministic. Throws InputError (file "<arguments>") for bad parameters.
 BoneBlocks generate_vertebra(const VertebraParams& p, VertebraInfo* info = nullptr);
 
-/// True when `p_mm` (scene coordinates) lies inside the generated vertebral body (trabecular
-/// interior, within one voxel): a cheap check for needle tips before the bone is built.
+/// True when `p_mm` (scene coordinates) lies inside the generated vertebral body's trabecular
+/// interior: inside the analytic shape by the shell (endplates along z) plus one voxel along every
+/// axis. A cheap check for needle tips before the bone is built; the run checks the voxels.
 bool vertebra_contains(const VertebraParams& p, const std::array<double, 3>& p_mm);
 
 /// Reads a bone file (SPEC.md §2) and checks it: grid types, value ranges, NaN, transforms.
