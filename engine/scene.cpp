@@ -416,13 +416,57 @@ BoxPhantom parse_box(const Obj& g) {
   return b;
 }
 
+/// {"import": {"image": path, "label": path, "label_value": N, "threshold": T|"otsu",
+/// "voxel_mm": h, "image_spacing_mm": s, "calibration": path, "sink_layers": n}} (extension of
+/// SPEC.md §3; paths relative to the scene file; the same meaning as `cementflow import`).
+ImportOptions parse_import(const Obj& g, const std::string& scene_file) {
+  g.allow({"image", "label", "label_value", "threshold", "voxel_mm", "image_spacing_mm",
+           "calibration", "sink_layers"});
+  ImportOptions o;
+  const auto path = [&](const std::string& k) {
+    const std::string v = g.string(k, "a path relative to the scene file");
+    if (v.empty()) g.fail(k, json(v), "a path relative to the scene file");
+    return resolve_bone_path(v, scene_file);
+  };
+  o.image = path("image");
+  if (g.has("label")) {
+    o.label = path("label");
+    o.label_value = static_cast<int>(
+        g.integer("label_value", 0, 1000000, "the label's voxel value (an integer >= 0)"));
+  } else if (g.has("label_value")) {
+    g.fail("label_value", *g.get("label_value"), "a label_value only together with \"label\"");
+  }
+  if (g.has("threshold")) {
+    const json& t = *g.get("threshold");
+    if (t.is_number())
+      o.threshold = number_text(g.number("threshold", kAny, "a grey value or \"otsu\""));
+    else if (t.is_string() && t.get<std::string>() == "otsu")
+      o.threshold = "otsu";
+    else
+      g.fail("threshold", t, "a grey value or \"otsu\"");
+  }
+  o.voxel_mm = g.number("voxel_mm", kPositive, "a positive voxel edge in mm", 0.0);
+  o.image_spacing_mm =
+      g.number("image_spacing_mm", kPositive, "the positive voxel size of a TIFF stack in mm", 0.0);
+  if (g.has("calibration")) o.calibration = path("calibration");
+  o.sink_layers = static_cast<int>(
+      g.integer("sink_layers", 0, 16, "0 to 16 soft-tissue voxel layers", o.sink_layers));
+  return o;
+}
+
 BoneSource parse_bone(const Obj& root) {
   const Obj b = root.object("bone");
-  b.allow({"vdb", "generate"});
+  b.allow({"vdb", "generate", "import"});
   BoneSource src;
-  if (b.has("vdb") == b.has("generate"))
+  if (b.has("vdb") + b.has("generate") + b.has("import") != 1)
     throw InputError(b.file(), "bone", show(*root.get("bone")),
-                     "exactly one of {\"vdb\": path} or {\"generate\": {...}}");
+                     "exactly one of {\"vdb\": path}, {\"generate\": {...}} or "
+                     "{\"import\": {...}}");
+  if (b.has("import")) {
+    src.kind = BoneSource::Kind::Import;
+    src.import = parse_import(b.object("import"), root.file());
+    return src;
+  }
   if (b.has("vdb")) {
     const std::string vdb = b.string("vdb", "a path to a bone .vdb file");
     if (vdb.empty()) b.fail("vdb", json(vdb), "a path to a bone .vdb file");
@@ -691,6 +735,16 @@ Scene load_scene(const std::string& path) {
 }
 
 BoneBlocks make_bone(const Scene& scene) {
+  if (scene.bone.kind == BoneSource::Kind::Import) {
+    ImportOptions o = scene.bone.import;
+    // Errors name the scene's key when they concern an argument of the import.
+    try {
+      return import_image(o).bone;
+    } catch (const InputError& e) {
+      if (e.file() != "<arguments>") throw;
+      throw InputError(scene.file, "bone.import", e.value(), e.expected() + " (" + e.key() + ")");
+    }
+  }
   BoneBlocks bone = scene.bone.kind == BoneSource::Kind::File ? load_bone(scene.bone.vdb_path)
                                                               : generate_box(scene.bone.box);
   complete_bone(bone);

@@ -5,6 +5,7 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
+#include "cementflow/import.hpp"
 #include "cementflow/info.hpp"
 #include "cementflow/needle.hpp"
 #include "cementflow/report.hpp"

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cementflow/bone.hpp"
+#include "cementflow/import.hpp"
 #include "cementflow/rheology.hpp"
 
 namespace cementflow {
@@ -24,9 +25,10 @@ struct Needle {
 
 /// Where the bone comes from.
 struct BoneSource {
-  enum class Kind { File, Box } kind = Kind::Box;
+  enum class Kind { File, Box, Import } kind = Kind::Box;
   std::string vdb_path;  ///< resolved against the scene file's folder
   BoxPhantom box;
+  ImportOptions import;  ///< Kind::Import (extension): image paths resolved like vdb_path
 };
 
 /// The injection (SPEC.md §3).
