@@ -38,7 +38,8 @@ std::string lower(std::string s) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string num(double x) {
@@ -56,7 +57,8 @@ void check_size(const std::string& file, const std::array<std::int64_t, 3>& d) {
   for (int a = 0; a < 3; ++a)
     if (d[a] < 1)
       bad(file, "dimensions", num(static_cast<double>(d[a])), "at least one voxel per axis");
-  const double n = static_cast<double>(d[0]) * static_cast<double>(d[1]) * static_cast<double>(d[2]);
+  const double n =
+      static_cast<double>(d[0]) * static_cast<double>(d[1]) * static_cast<double>(d[2]);
   if (n > kMaxImageVoxels)
     bad(file, "dimensions", num(n) + " voxels",
         "an image of at most " + num(kMaxImageVoxels) + " voxels");
@@ -172,8 +174,8 @@ double imagej_spacing_mm(TIFF* t) {
     const auto p = d.find("\n" + key + "=");
     if (p == std::string::npos) return "";
     const auto e = d.find('\n', p + 1);
-    return d.substr(p + key.size() + 2, e == std::string::npos ? std::string::npos
-                                                               : e - (p + key.size() + 2));
+    return d.substr(p + key.size() + 2,
+                    e == std::string::npos ? std::string::npos : e - (p + key.size() + 2));
   };
   const std::string unit = value("unit");
   double scale = 0;
@@ -302,15 +304,36 @@ Volume read_metaimage(const std::string& mhd) {
       return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
     };
     const std::string key = trim(line.substr(0, eq)), val = trim(line.substr(eq + 1));
-    static const char* const known[] = {
-        "ObjectType",  "NDims",         "BinaryData",        "BinaryDataByteOrderMSB",
-        "ElementByteOrderMSB",          "CompressedData",    "Offset",
-        "Origin",      "Position",      "ElementSpacing",    "ElementSize",
-        "DimSize",     "ElementType",   "ElementDataFile",   "TransformMatrix",
-        "Rotation",    "Orientation",   "CenterOfRotation",  "AnatomicalOrientation",
-        "ElementNumberOfChannels",      "HeaderSize",        "Comment",
-        "ObjectSubType", "Name",        "ElementMin",        "ElementMax",
-        "TransformType", "ID",          "ParentID",          "Color"};
+    static const char* const known[] = {"ObjectType",
+                                        "NDims",
+                                        "BinaryData",
+                                        "BinaryDataByteOrderMSB",
+                                        "ElementByteOrderMSB",
+                                        "CompressedData",
+                                        "Offset",
+                                        "Origin",
+                                        "Position",
+                                        "ElementSpacing",
+                                        "ElementSize",
+                                        "DimSize",
+                                        "ElementType",
+                                        "ElementDataFile",
+                                        "TransformMatrix",
+                                        "Rotation",
+                                        "Orientation",
+                                        "CenterOfRotation",
+                                        "AnatomicalOrientation",
+                                        "ElementNumberOfChannels",
+                                        "HeaderSize",
+                                        "Comment",
+                                        "ObjectSubType",
+                                        "Name",
+                                        "ElementMin",
+                                        "ElementMax",
+                                        "TransformType",
+                                        "ID",
+                                        "ParentID",
+                                        "Color"};
     if (std::find(std::begin(known), std::end(known), key) == std::end(known))
       bad(mhd, key, val, "a MetaImage key this reader knows (line " + std::to_string(lineno) + ")");
     kv[key] = val;
@@ -325,8 +348,7 @@ Volume read_metaimage(const std::string& mhd) {
     std::vector<double> out;
     double x;
     while (s >> x) out.push_back(x);
-    if (out.size() != n || !s.eof())
-      bad(mhd, k, get(k), std::to_string(n) + " numbers");
+    if (out.size() != n || !s.eof()) bad(mhd, k, get(k), std::to_string(n) + " numbers");
     return out;
   };
   if (!get("ObjectType").empty() && get("ObjectType") != "Image")
@@ -375,8 +397,8 @@ Volume read_metaimage(const std::string& mhd) {
     int bytes;
     char kind;  // 'u', 'i', 'f'
   };
-  static const Type types[] = {{"MET_UCHAR", 1, 'u'}, {"MET_CHAR", 1, 'i'},   {"MET_USHORT", 2, 'u'},
-                               {"MET_SHORT", 2, 'i'}, {"MET_UINT", 4, 'u'},   {"MET_INT", 4, 'i'},
+  static const Type types[] = {{"MET_UCHAR", 1, 'u'}, {"MET_CHAR", 1, 'i'},  {"MET_USHORT", 2, 'u'},
+                               {"MET_SHORT", 2, 'i'}, {"MET_UINT", 4, 'u'},  {"MET_INT", 4, 'i'},
                                {"MET_FLOAT", 4, 'f'}, {"MET_DOUBLE", 8, 'f'}};
   const Type* type = nullptr;
   for (const auto& t : types)
@@ -412,7 +434,8 @@ Volume read_metaimage(const std::string& mhd) {
   for (std::size_t i = 0; i < v.size(); ++i) {
     unsigned char b[8];
     for (int k = 0; k < nb; ++k)
-      b[k] = bytes[i * static_cast<std::size_t>(nb) + static_cast<std::size_t>(big_endian ? nb - 1 - k : k)];
+      b[k] = bytes[i * static_cast<std::size_t>(nb) +
+                   static_cast<std::size_t>(big_endian ? nb - 1 - k : k)];
     double x = 0;
     switch (nb) {
       case 1:
@@ -439,7 +462,8 @@ Volume read_metaimage(const std::string& mhd) {
       default:
         std::memcpy(&x, b, 8);
     }
-    if (!std::isfinite(x)) bad(data.string(), "voxel " + std::to_string(i), num(x), "a finite value");
+    if (!std::isfinite(x))
+      bad(data.string(), "voxel " + std::to_string(i), num(x), "a finite value");
     v.values[i] = x;
   }
   return v;
@@ -457,7 +481,8 @@ Volume read_nifti(const std::string& path) {
         "a readable NIfTI image");
   std::unique_ptr<nifti_image, void (*)(nifti_image*)> nim(nifti_image_read(path.c_str(), 0),
                                                            nifti_image_free);
-  if (!nim) bad(path, "", "not a readable NIfTI file", "a NIfTI-1 or NIfTI-2 image (.nii, .nii.gz)");
+  if (!nim)
+    bad(path, "", "not a readable NIfTI file", "a NIfTI-1 or NIfTI-2 image (.nii, .nii.gz)");
   for (int d = 4; d <= 7; ++d)
     if (nim->dim[d] > 1)
       bad(path, "dim[" + std::to_string(d) + "]", std::to_string(nim->dim[d]),
@@ -492,16 +517,36 @@ Volume read_nifti(const std::string& path) {
     for (std::size_t i = 0; i < n; ++i) v.values[i] = static_cast<double>(p[i]);
   };
   switch (nim->datatype) {
-    case DT_UINT8: conv(std::uint8_t{}); break;
-    case DT_INT8: conv(std::int8_t{}); break;
-    case DT_UINT16: conv(std::uint16_t{}); break;
-    case DT_INT16: conv(std::int16_t{}); break;
-    case DT_UINT32: conv(std::uint32_t{}); break;
-    case DT_INT32: conv(std::int32_t{}); break;
-    case DT_INT64: conv(std::int64_t{}); break;
-    case DT_UINT64: conv(std::uint64_t{}); break;
-    case DT_FLOAT32: conv(float{}); break;
-    case DT_FLOAT64: conv(double{}); break;
+    case DT_UINT8:
+      conv(std::uint8_t{});
+      break;
+    case DT_INT8:
+      conv(std::int8_t{});
+      break;
+    case DT_UINT16:
+      conv(std::uint16_t{});
+      break;
+    case DT_INT16:
+      conv(std::int16_t{});
+      break;
+    case DT_UINT32:
+      conv(std::uint32_t{});
+      break;
+    case DT_INT32:
+      conv(std::int32_t{});
+      break;
+    case DT_INT64:
+      conv(std::int64_t{});
+      break;
+    case DT_UINT64:
+      conv(std::uint64_t{});
+      break;
+    case DT_FLOAT32:
+      conv(float{});
+      break;
+    case DT_FLOAT64:
+      conv(double{});
+      break;
     default:
       bad(path, "datatype", nifti_datatype_string(nim->datatype),
           "a scalar integer or floating-point type");
@@ -575,7 +620,8 @@ Volume read_dicom_series(const std::string& folder) {
     }
     Slice s;
     s.file = f;
-    for (int a = 0; a < 3; ++a) s.origin[static_cast<std::size_t>(a)] = img.GetOrigin(static_cast<unsigned>(a));
+    for (int a = 0; a < 3; ++a)
+      s.origin[static_cast<std::size_t>(a)] = img.GetOrigin(static_cast<unsigned>(a));
     s.pos = s.origin[0] * normal[0] + s.origin[1] * normal[1] + s.origin[2] * normal[2];
     std::vector<char> buf(img.GetBufferLength());
     if (!img.GetBuffer(buf.data()))
@@ -593,14 +639,26 @@ Volume read_dicom_series(const std::string& folder) {
       }
     };
     switch (pf.GetScalarType()) {
-      case gdcm::PixelFormat::UINT8: conv(std::uint8_t{}); break;
-      case gdcm::PixelFormat::INT8: conv(std::int8_t{}); break;
+      case gdcm::PixelFormat::UINT8:
+        conv(std::uint8_t{});
+        break;
+      case gdcm::PixelFormat::INT8:
+        conv(std::int8_t{});
+        break;
       case gdcm::PixelFormat::UINT12:
-      case gdcm::PixelFormat::UINT16: conv(std::uint16_t{}); break;
+      case gdcm::PixelFormat::UINT16:
+        conv(std::uint16_t{});
+        break;
       case gdcm::PixelFormat::INT12:
-      case gdcm::PixelFormat::INT16: conv(std::int16_t{}); break;
-      case gdcm::PixelFormat::UINT32: conv(std::uint32_t{}); break;
-      case gdcm::PixelFormat::INT32: conv(std::int32_t{}); break;
+      case gdcm::PixelFormat::INT16:
+        conv(std::int16_t{});
+        break;
+      case gdcm::PixelFormat::UINT32:
+        conv(std::uint32_t{});
+        break;
+      case gdcm::PixelFormat::INT32:
+        conv(std::int32_t{});
+        break;
       default:
         bad(f, "BitsAllocated", pf.GetScalarTypeAsString(), "8, 16 or 32-bit integer pixels");
     }

@@ -44,10 +44,10 @@ struct Volume {
 /// data are read.
 constexpr double kMaxImageVoxels = 2147483648.0;
 
-/// Reads an image by its form: a folder of DICOM files or of TIFF slices, a (multi-page) .tif/.tiff,
-/// a .mhd MetaImage header or a .nii/.nii.gz NIfTI file. `spacing_mm` (> 0) gives the voxel size
-/// of a TIFF stack, which carries none in a portable form; 0 = read it from an ImageJ header or
-/// the resolution tags, else refuse.
+/// Reads an image by its form: a folder of DICOM files or of TIFF slices, a (multi-page)
+/// .tif/.tiff, a .mhd MetaImage header or a .nii/.nii.gz NIfTI file. `spacing_mm` (> 0) gives the
+/// voxel size of a TIFF stack, which carries none in a portable form; 0 = read it from an ImageJ
+/// header or the resolution tags, else refuse.
 Volume read_image(const std::string& path, double tiff_spacing_mm = 0);
 
 Volume read_tiff_stack(const std::string& path, double spacing_mm);

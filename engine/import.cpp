@@ -76,8 +76,10 @@ int supersampling(double h, const std::array<double, 3>& s) {
 double otsu(const std::vector<double>& v, const std::string& file) {
   const auto [mn_it, mx_it] = std::minmax_element(v.begin(), v.end());
   const double mn = *mn_it, mx = *mx_it;
-  if (!(mx > mn)) throw InputError(file, "grey values", "constant " + num(mn), "an image to threshold");
-  const bool integral = std::all_of(v.begin(), v.end(), [](double x) { return x == std::floor(x); });
+  if (!(mx > mn))
+    throw InputError(file, "grey values", "constant " + num(mn), "an image to threshold");
+  const bool integral =
+      std::all_of(v.begin(), v.end(), [](double x) { return x == std::floor(x); });
   const int bins = integral && mx - mn < 4096 ? static_cast<int>(mx - mn) + 1 : 256;
   const double width = integral && bins > 1 && mx - mn < 4096 ? 1.0 : (mx - mn) / bins;
   std::vector<double> hist(static_cast<std::size_t>(bins), 0.0);
@@ -118,7 +120,8 @@ struct Dense {
   std::size_t at(int i, int j, int k) const {
     return static_cast<std::size_t>(i) +
            static_cast<std::size_t>(n[0]) *
-               (static_cast<std::size_t>(j) + static_cast<std::size_t>(n[1]) * static_cast<std::size_t>(k));
+               (static_cast<std::size_t>(j) +
+                static_cast<std::size_t>(n[1]) * static_cast<std::size_t>(k));
   }
   std::array<double, 3> centre(int i, int j, int k) const {
     return {origin[0] + h * i, origin[1] + h * j, origin[2] + h * k};
@@ -169,15 +172,16 @@ BoneBlocks to_blocks(const Dense& d) {
               any = d.material[d.at(x, y, z)] != kInactive;
         if (any) blocks.push_back({8 * bi, 8 * bj, 8 * bk});
       }
+  bone.resize(blocks.size());  // resets block_origin: set it after
   bone.block_origin = blocks;
-  bone.resize(blocks.size());
   for (std::size_t b = 0; b < blocks.size(); ++b)
     for (int z = 0; z < 8; ++z)
       for (int y = 0; y < 8; ++y)
         for (int x = 0; x < 8; ++x) {
           const int i = blocks[b][0] + x, j = blocks[b][1] + y, k = blocks[b][2] + z;
           if (i >= d.n[0] || j >= d.n[1] || k >= d.n[2]) continue;
-          const std::size_t v = b * 512 + static_cast<std::size_t>(BoneBlocks::local_index(x, y, z));
+          const std::size_t v =
+              b * 512 + static_cast<std::size_t>(BoneBlocks::local_index(x, y, z));
           bone.material[v] = d.material[d.at(i, j, k)];
           bone.porosity[v] = d.porosity[d.at(i, j, k)];
         }
@@ -356,7 +360,8 @@ ImportResult import_microct(const ImportOptions& o, const Volume& img) {
 
   const double h = output_voxel(o, img);
   std::array<double, 3> lo{}, hi{};
-  world_box(img, [](std::size_t) { return true; }, lo, hi);
+  world_box(
+      img, [](std::size_t) { return true; }, lo, hi);
   Dense d = make_dense(lo, hi, h, o.sink_layers, o.image);
   const int ss = supersampling(h, img.spacing_mm());
   for (int k = 0; k < d.n[2]; ++k)
@@ -414,7 +419,8 @@ ImportResult import_clinical(const ImportOptions& o, const Volume& ct) {
     std::string list;
     for (long p : present) list += (list.empty() ? "" : ", ") + std::to_string(p);
     throw InputError(o.label, "--label-value", std::to_string(o.label_value),
-                     "a label present in the mask (" + (list.empty() ? "it is empty" : "it holds " + list) + ")");
+                     "a label present in the mask (" +
+                         (list.empty() ? "it is empty" : "it holds " + list) + ")");
   }
   // Statistics at the label's own voxels: volume, mean HU (nearest CT voxel), mean BV/TV.
   std::size_t outside = 0;
@@ -424,8 +430,8 @@ ImportResult import_clinical(const ImportOptions& o, const Volume& ct) {
       for (std::int64_t i = 0; i < lab.dims[0]; ++i) {
         if (lab.values[lab.index(i, j, k)] != want) continue;
         std::size_t idx;
-        const auto w = lab.to_world({static_cast<double>(i), static_cast<double>(j),
-                                     static_cast<double>(k)});
+        const auto w =
+            lab.to_world({static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)});
         if (!nearest(ct, w, idx)) {
           ++outside;
           continue;
@@ -434,13 +440,14 @@ ImportResult import_clinical(const ImportOptions& o, const Volume& ct) {
         sum_bvtv += std::clamp(bv_tv(ct.values[idx]), 0.0, 1.0);
       }
   if (outside == count)
-    throw InputError(o.label, "--label", "label " + std::to_string(o.label_value) +
-                                             " lies outside the CT " + o.image,
+    throw InputError(o.label, "--label",
+                     "label " + std::to_string(o.label_value) + " lies outside the CT " + o.image,
                      "a label mask that overlaps the CT in world coordinates");
   if (outside > 0)
     throw InputError(o.label, "--label",
-                     std::to_string(outside) + " of " + std::to_string(count) + " voxels of label " +
-                         std::to_string(o.label_value) + " outside the CT " + o.image,
+                     std::to_string(outside) + " of " + std::to_string(count) +
+                         " voxels of label " + std::to_string(o.label_value) + " outside the CT " +
+                         o.image,
                      "a label inside the CT's field of view");
   const auto ls = lab.spacing_mm();
   const auto& A = lab.affine;
@@ -454,11 +461,12 @@ ImportResult import_clinical(const ImportOptions& o, const Volume& ct) {
 
   const double h = output_voxel(o, ct);
   std::array<double, 3> lo{}, hi{};
-  world_box(lab, [&](std::size_t i) { return lab.values[i] == want; }, lo, hi);
+  world_box(
+      lab, [&](std::size_t i) { return lab.values[i] == want; }, lo, hi);
   Dense d = make_dense(lo, hi, h, o.sink_layers + 1, o.label);
   const auto cs = ct.spacing_mm();
-  const int ss = supersampling(h, {std::min(cs[0], ls[0]), std::min(cs[1], ls[1]),
-                                   std::min(cs[2], ls[2])});
+  const int ss =
+      supersampling(h, {std::min(cs[0], ls[0]), std::min(cs[1], ls[1]), std::min(cs[2], ls[2])});
   std::vector<char> in_label(d.material.size(), 0);
   for (int k = 0; k < d.n[2]; ++k)
     for (int j = 0; j < d.n[1]; ++j)
@@ -497,13 +505,13 @@ ImportResult import_clinical(const ImportOptions& o, const Volume& ct) {
               !in_label[d.at(a, b, c)])
             boundary = true;
         }
-        d.material[at] = static_cast<std::int32_t>(boundary ? Material::Cortical
-                                                            : Material::Trabecular);
+        d.material[at] =
+            static_cast<std::int32_t>(boundary ? Material::Cortical : Material::Trabecular);
       }
   if (std::none_of(in_label.begin(), in_label.end(), [](char c) { return c != 0; }))
     throw InputError(o.label, "--voxel-mm", num(h),
-                     "a voxel size small enough to resolve label " +
-                         std::to_string(o.label_value) + " (no output voxel is half inside it)");
+                     "a voxel size small enough to resolve label " + std::to_string(o.label_value) +
+                         " (no output voxel is half inside it)");
   add_sink(d, o.sink_layers);
   soft_tissue_porosity(d);
   r.bone = to_blocks(d);
@@ -608,11 +616,10 @@ ImportSummary import_to_vdb(const ImportOptions& o, const std::string& vdb_path)
   } else {
     meta.push_back({"source_label", o.label});
     meta.push_back({"label_value", std::to_string(o.label_value)});
-    meta.push_back({"calibration",
-                    "BMD_mg_cm3 = " + num(s.calibration.bmd_slope_mg_cm3_per_hu) + " * HU + " +
-                        num(s.calibration.bmd_intercept_mg_cm3) + "; BV/TV = BMD / " +
-                        num(s.calibration.tissue_bmd_mg_cm3) + "; source: " +
-                        s.calibration.source});
+    meta.push_back({"calibration", "BMD_mg_cm3 = " + num(s.calibration.bmd_slope_mg_cm3_per_hu) +
+                                       " * HU + " + num(s.calibration.bmd_intercept_mg_cm3) +
+                                       "; BV/TV = BMD / " + num(s.calibration.tissue_bmd_mg_cm3) +
+                                       "; source: " + s.calibration.source});
     meta.push_back({"label_volume_ml", num(s.label_volume_ml)});
     meta.push_back({"label_mean_hu", num(s.label_mean_hu)});
   }

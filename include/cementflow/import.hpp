@@ -20,7 +20,8 @@ struct CtCalibration {
   std::string source = "default";     ///< where the numbers come from (provenance metadata)
 };
 
-/// Reads and checks a calibration JSON file ({"bmd_slope_mg_cm3_per_hu": .., "bmd_intercept_mg_cm3":
+/// Reads and checks a calibration JSON file ({"bmd_slope_mg_cm3_per_hu": ..,
+/// "bmd_intercept_mg_cm3":
 /// .., "tissue_bmd_mg_cm3": .., "source": ".."}; missing keys keep the defaults). Absurd numbers
 /// are an InputError naming the file and the key.
 CtCalibration load_calibration(const std::string& json_path);
@@ -29,11 +30,11 @@ void check_calibration(const CtCalibration& c, const std::string& file);
 
 /// What to import and how.
 struct ImportOptions {
-  std::string image;       ///< TIFF folder/.tif, .mhd, .nii/.nii.gz or a DICOM folder
-  std::string label;       ///< label mask (clinical CT); empty = micro-CT mode
-  int label_value = -1;    ///< the label's voxel value (required with `label`)
-  std::string threshold;   ///< micro-CT: "" or "otsu" = Otsu, else a grey value (bone > T)
-  double voxel_mm = 0;     ///< output voxel edge; 0 = the image's smallest spacing
+  std::string image;            ///< TIFF folder/.tif, .mhd, .nii/.nii.gz or a DICOM folder
+  std::string label;            ///< label mask (clinical CT); empty = micro-CT mode
+  int label_value = -1;         ///< the label's voxel value (required with `label`)
+  std::string threshold;        ///< micro-CT: "" or "otsu" = Otsu, else a grey value (bone > T)
+  double voxel_mm = 0;          ///< output voxel edge; 0 = the image's smallest spacing
   double image_spacing_mm = 0;  ///< TIFF stacks carry no voxel size: give it here
   std::string calibration;      ///< JSON file overriding the default CtCalibration
   /// Extra voxels of soft tissue (material 0, a sink) around the model: micro-CT gets a bath on
@@ -47,9 +48,9 @@ struct ImportSummary {
   std::array<std::size_t, 3> image_dims{0, 0, 0};
   std::array<double, 3> image_spacing_mm{0, 0, 0};
   // micro-CT
-  double threshold = 0;       ///< bone = grey value > threshold
-  bool otsu = false;          ///< the threshold came from Otsu's method
-  double image_bv_tv = 0;     ///< BV/TV of the whole image at its own resolution
+  double threshold = 0;    ///< bone = grey value > threshold
+  bool otsu = false;       ///< the threshold came from Otsu's method
+  double image_bv_tv = 0;  ///< BV/TV of the whole image at its own resolution
   // clinical CT
   std::size_t label_voxels = 0;  ///< voxels of the image with the label value
   double label_volume_ml = 0;    ///< their volume
@@ -59,9 +60,9 @@ struct ImportSummary {
   // the model
   double voxel_mm = 0;
   std::size_t active_voxels = 0;
-  std::size_t bone_voxels = 0;          ///< trabecular + cortical voxels of the model
-  double bone_volume_ml = 0;            ///< their volume
-  double mean_bone_porosity = 0;        ///< mean porosity of trabecular + cortical voxels
+  std::size_t bone_voxels = 0;    ///< trabecular + cortical voxels of the model
+  double bone_volume_ml = 0;      ///< their volume
+  double mean_bone_porosity = 0;  ///< mean porosity of trabecular + cortical voxels
   std::array<double, 3> bone_centroid_mm{0, 0, 0};  ///< centroid of the bone voxels (RAS)
   std::array<double, 3> bone_min_mm{0, 0, 0}, bone_max_mm{0, 0, 0};
 };

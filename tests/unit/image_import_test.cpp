@@ -16,6 +16,7 @@
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
 #include "cementflow/import.hpp"
+#include "cementflow/scene.hpp"
 #include "engine/image_io.hpp"
 #include "tests/test_support.hpp"
 
@@ -79,7 +80,8 @@ TEST(ImageIo, MetaImageLittleAndBigEndianGiveTheSameVoxelsInRas) {
   std::vector<std::int16_t> v;
   for (int i = 0; i < 2 * 3 * 4; ++i) v.push_back(static_cast<std::int16_t>(i * 100 - 1000));
   const std::string extra = "Offset = 10 20 30\n";
-  const auto le = cf::detail::read_metaimage(write_mhd(dir, "le", {2, 3, 4}, {0.5, 1, 2}, v, extra));
+  const auto le =
+      cf::detail::read_metaimage(write_mhd(dir, "le", {2, 3, 4}, {0.5, 1, 2}, v, extra));
   const auto be =
       cf::detail::read_metaimage(write_mhd(dir, "be", {2, 3, 4}, {0.5, 1, 2}, v, extra, true));
   ASSERT_EQ(le.values.size(), v.size());
@@ -150,9 +152,11 @@ TEST(Import, MicroCtOtsuSeparatesTwoPhasesAndCoarsePorosityIsTheExactAverage) {
   EXPECT_EQ(r.summary.active_voxels, 216u);
   EXPECT_NEAR(r.summary.mean_bone_porosity, 1 - bvtv, 1e-6);
   // Each 4^3 block of the checker has exactly half bone: every coarse porosity is 0.5.
-  for (std::size_t i = 0; i < r.bone.num_voxels(); ++i)
-    if (r.bone.material[i] == static_cast<int>(cf::Material::Trabecular))
+  for (std::size_t i = 0; i < r.bone.num_voxels(); ++i) {
+    if (r.bone.material[i] == static_cast<int>(cf::Material::Trabecular)) {
       EXPECT_FLOAT_EQ(r.bone.porosity[i], 0.5f);
+    }
+  }
   // Permeability by the engine's law from the porosity.
   for (std::size_t i = 0; i < r.bone.num_voxels(); ++i)
     if (r.bone.material[i] == static_cast<int>(cf::Material::Trabecular)) {
@@ -200,10 +204,12 @@ TEST(Import, ClinicalLabelGivesShellSinkAndCalibratedPorosity) {
     trab += m == 1;
     cort += m == 2;
     soft += m == 0;
-    if (m == 1 || m == 2) EXPECT_NEAR(r.bone.porosity[i], 0.8f, 1e-6f);
+    if (m == 1 || m == 2) {
+      EXPECT_NEAR(r.bone.porosity[i], 0.8f, 1e-6f);
+    }
   }
-  EXPECT_EQ(trab, 64u);              // the 4^3 interior
-  EXPECT_EQ(cort, 216u - 64u);       // the boundary layer of the label
+  EXPECT_EQ(trab, 64u);                // the 4^3 interior
+  EXPECT_EQ(cort, 216u - 64u);         // the boundary layer of the label
   EXPECT_EQ(soft, 8u * 8 * 8 - 216u);  // one layer of soft tissue around it
   // A calibration file changes the numbers.
   const fs::path cal = dir / "cal.json";
@@ -271,4 +277,40 @@ TEST(Import, BadInputIsAnInputErrorNamingFileAndProblem) {
   p.image = (dir / "missing.mhd").string();
   m = expect_input_error(p);
   EXPECT_NE(m.find("missing.mhd"), std::string::npos) << m;
+}
+
+TEST(Import, SceneImportFormIsCheckedAndResolvesPathsAgainstTheSceneFile) {
+  const std::string head =
+      R"({"schema": 1, "name": "imp", "cement": {"preset": "generic_vertebroplasty"},
+    "injection": {"needle": {"tip_mm": [0, 0, 0], "direction": [0, 1, 0], "gauge": 11,
+    "length_mm": 100}, "flow_rate_ml_per_min": 1, "volume_ml": 0.1}, "bone": )";
+  const auto scene = [&](const std::string& bone) {
+    return cf::parse_scene(head + bone + "}", "/data/scenes/s.json");
+  };
+  const cf::Scene s =
+      scene(R"({"import": {"image": "ct.nii.gz", "label": "../seg.nii.gz", "label_value": 31,
+                "voxel_mm": 1.5}})");
+  ASSERT_EQ(s.bone.kind, cf::BoneSource::Kind::Import);
+  EXPECT_EQ(s.bone.import.image, "/data/scenes/ct.nii.gz");
+  EXPECT_EQ(s.bone.import.label, "/data/seg.nii.gz");
+  EXPECT_EQ(s.bone.import.label_value, 31);
+  EXPECT_DOUBLE_EQ(s.bone.import.voxel_mm, 1.5);
+  EXPECT_EQ(scene(R"({"import": {"image": "m.mhd", "threshold": "otsu"}})").bone.import.threshold,
+            "otsu");
+  EXPECT_EQ(scene(R"({"import": {"image": "m.mhd", "threshold": 63}})").bone.import.threshold,
+            "63");
+  const auto fails = [&](const std::string& bone, const std::string& key) {
+    try {
+      scene(bone);
+      ADD_FAILURE() << "accepted " << bone;
+    } catch (const cf::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  };
+  fails(R"({"import": {"image": "a.mhd", "bogus": 1}})", "bone.import.bogus");
+  fails(R"({"import": {"image": "a.mhd", "label_value": 3}})", "bone.import.label_value");
+  fails(R"({"import": {"image": "a.mhd", "label": "l.nii"}})", "bone.import.label_value");
+  fails(R"({"import": {"image": "a.mhd", "threshold": "high"}})", "bone.import.threshold");
+  fails(R"({"import": {"image": "a.mhd", "voxel_mm": -1}})", "bone.import.voxel_mm");
+  fails(R"({"import": {"image": "a.mhd"}, "vdb": "b.vdb"})", "bone");
 }

@@ -101,10 +101,11 @@ int cmd_generate_box(const cf::BoxPhantom& box, const std::string& out) {
 int cmd_import(const cf::ImportOptions& opt, const std::string& out) {
   cf::Runtime runtime(1);
   const cf::ImportSummary s = cf::import_to_vdb(opt, out);
-  std::printf("wrote %s: %zu active voxels of %.4g mm (%zu bone voxels, %.2f mL, mean porosity "
-              "%.3f)\n",
-              out.c_str(), s.active_voxels, s.voxel_mm, s.bone_voxels, s.bone_volume_ml,
-              s.mean_bone_porosity);
+  std::printf(
+      "wrote %s: %zu active voxels of %.4g mm (%zu bone voxels, %.2f mL, mean porosity "
+      "%.3f)\n",
+      out.c_str(), s.active_voxels, s.voxel_mm, s.bone_voxels, s.bone_volume_ml,
+      s.mean_bone_porosity);
   std::printf("  image %zux%zux%zu voxels of %.4g x %.4g x %.4g mm\n", s.image_dims[0],
               s.image_dims[1], s.image_dims[2], s.image_spacing_mm[0], s.image_spacing_mm[1],
               s.image_spacing_mm[2]);
@@ -112,18 +113,17 @@ int cmd_import(const cf::ImportOptions& opt, const std::string& out) {
     std::printf("  micro-CT: bone = grey value > %g (%s), BV/TV %.4f at the image resolution\n",
                 s.threshold, s.otsu ? "Otsu" : "given", s.image_bv_tv);
   } else {
-    std::printf("  label %d: %zu voxels, %.2f mL, mean %.1f HU, mean BV/TV %.3f\n",
-                opt.label_value, s.label_voxels, s.label_volume_ml, s.label_mean_hu,
-                s.label_bv_tv);
+    std::printf("  label %d: %zu voxels, %.2f mL, mean %.1f HU, mean BV/TV %.3f\n", opt.label_value,
+                s.label_voxels, s.label_volume_ml, s.label_mean_hu, s.label_bv_tv);
     std::printf("  calibration: BMD = %g * HU + %g mg/cm3, BV/TV = BMD / %g (%s)\n",
                 s.calibration.bmd_slope_mg_cm3_per_hu, s.calibration.bmd_intercept_mg_cm3,
                 s.calibration.tissue_bmd_mg_cm3, s.calibration.source.c_str());
   }
-  std::printf("  bone centroid (%.1f, %.1f, %.1f) mm RAS, extent x %.1f..%.1f y %.1f..%.1f z "
-              "%.1f..%.1f\n",
-              s.bone_centroid_mm[0], s.bone_centroid_mm[1], s.bone_centroid_mm[2],
-              s.bone_min_mm[0], s.bone_max_mm[0], s.bone_min_mm[1], s.bone_max_mm[1],
-              s.bone_min_mm[2], s.bone_max_mm[2]);
+  std::printf(
+      "  bone centroid (%.1f, %.1f, %.1f) mm RAS, extent x %.1f..%.1f y %.1f..%.1f z "
+      "%.1f..%.1f\n",
+      s.bone_centroid_mm[0], s.bone_centroid_mm[1], s.bone_centroid_mm[2], s.bone_min_mm[0],
+      s.bone_max_mm[0], s.bone_min_mm[1], s.bone_max_mm[1], s.bone_min_mm[2], s.bone_max_mm[2]);
   return 0;
 }
 
