@@ -505,8 +505,8 @@ ImportResult import_clinical(const ImportOptions& o, const Volume& ct) {
               !in_label[d.at(a, b, c)])
             boundary = true;
         }
-        d.material[at] =
-            static_cast<std::int32_t>(boundary ? Material::Cortical : Material::Trabecular);
+        d.material[at] = static_cast<std::int32_t>(
+            boundary && o.cortical_shell ? Material::Cortical : Material::Trabecular);
       }
   if (std::none_of(in_label.begin(), in_label.end(), [](char c) { return c != 0; }))
     throw InputError(o.label, "--voxel-mm", num(h),

@@ -421,7 +421,7 @@ BoxPhantom parse_box(const Obj& g) {
 /// SPEC.md §3; paths relative to the scene file; the same meaning as `cementflow import`).
 ImportOptions parse_import(const Obj& g, const std::string& scene_file) {
   g.allow({"image", "label", "label_value", "threshold", "voxel_mm", "image_spacing_mm",
-           "calibration", "sink_layers"});
+           "calibration", "sink_layers", "cortical_shell"});
   ImportOptions o;
   const auto path = [&](const std::string& k) {
     const std::string v = g.string(k, "a path relative to the scene file");
@@ -449,6 +449,7 @@ ImportOptions parse_import(const Obj& g, const std::string& scene_file) {
   o.image_spacing_mm =
       g.number("image_spacing_mm", kPositive, "the positive voxel size of a TIFF stack in mm", 0.0);
   if (g.has("calibration")) o.calibration = path("calibration");
+  o.cortical_shell = g.boolean("cortical_shell", o.cortical_shell);
   o.sink_layers = static_cast<int>(
       g.integer("sink_layers", 0, 16, "0 to 16 soft-tissue voxel layers", o.sink_layers));
   return o;

@@ -40,6 +40,9 @@ struct ImportOptions {
   /// Extra voxels of soft tissue (material 0, a sink) around the model: micro-CT gets a bath on
   /// every face, clinical CT a shell around the label.
   int sink_layers = 1;
+  /// Clinical CT: the label's boundary voxels form a cortical shell (material 2). false keeps
+  /// them trabecular, so the bone drains straight into the surrounding soft tissue.
+  bool cortical_shell = true;
 };
 
 /// Measurements made during the import (also written as metadata into the .vdb).

@@ -217,6 +217,16 @@ TEST(Import, ClinicalLabelGivesShellSinkAndCalibratedPorosity) {
                           "tissue_bmd_mg_cm3": 1200, "source": "phantom"})";
   o.calibration = cal.string();
   EXPECT_NEAR(cf::import_image(o).summary.label_bv_tv, 0.2, 1e-12);  // (300 - 60) / 1200
+  // Without the shell every label voxel is trabecular.
+  o.cortical_shell = false;
+  const auto open = cf::import_image(o);
+  std::size_t open_trab = 0, open_cort = 0;
+  for (int m : open.bone.material) {
+    open_trab += m == 1;
+    open_cort += m == 2;
+  }
+  EXPECT_EQ(open_trab, 216u);
+  EXPECT_EQ(open_cort, 0u);
 }
 
 TEST(Import, BadInputIsAnInputErrorNamingFileAndProblem) {

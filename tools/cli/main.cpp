@@ -224,6 +224,10 @@ int main(int argc, char** argv) {
                   "JSON: bmd_slope_mg_cm3_per_hu, bmd_intercept_mg_cm3, tissue_bmd_mg_cm3, source");
   imp->add_option("--sink-layers", import_opt.sink_layers,
                   "soft-tissue (sink) voxel layers around the model (default 1)");
+  bool no_shell = false;
+  imp->add_flag(
+      "--no-shell", no_shell,
+      "clinical CT: no cortical shell on the label boundary (bone drains to soft tissue)");
   imp->add_option("--out", import_out, "output bone VDB")->required();
 
   // info
@@ -260,7 +264,10 @@ int main(int argc, char** argv) {
       if (!perm.empty()) box.permeability_m2 = {perm[0], perm[1], perm[2]};
       return cmd_generate_box(box, gen_out);
     }
-    if (imp->parsed()) return cmd_import(import_opt, import_out);
+    if (imp->parsed()) {
+      import_opt.cortical_shell = !no_shell;
+      return cmd_import(import_opt, import_out);
+    }
     if (info->parsed()) return cmd_info(info_path, info_json);
     if (pre->parsed()) return cmd_presets();
     std::cout << app.help() << std::endl;
