@@ -11,7 +11,7 @@
 // form the cortical shell; a shell of soft tissue (the sink) surrounds the label.
 //
 // Resampling: each output voxel of edge h is sampled at s^3 sub-cell centres, s = ceil(h / the
-// image's smallest spacing) (at most 8): the label by nearest neighbour (its fraction decides the
+// image's smallest spacing) (at most 32): the label by nearest neighbour (its fraction decides the
 // material), HU by trilinear interpolation and the micro-CT pore indicator by nearest neighbour
 // (averaged). With h an integer multiple of the micro-CT voxel the average is exact.
 
@@ -67,7 +67,7 @@ constexpr double kMinPorosity = 0.05, kMaxPorosity = 0.98;
 
 int supersampling(double h, const std::array<double, 3>& s) {
   const double m = std::min({s[0], s[1], s[2]});
-  return std::clamp(static_cast<int>(std::ceil(h / m - 1e-6)), 1, 8);
+  return std::clamp(static_cast<int>(std::ceil(h / m - 1e-6)), 1, 32);
 }
 
 /// Otsu's threshold (Otsu, IEEE Trans SMC 1979;9:62): the grey value T maximising the

@@ -99,6 +99,18 @@ TEST(ImportLhdl, BvTvAtRawThresholdsMatchesTheReference) {
   }
 }
 
+TEST(ImportLhdl, TenfoldCoarseningOfMicroctCubeSceneIsExact) {
+  REQUIRE_DATA(data(kLhdlMhd));
+  cf::ImportOptions o;  // as scenes/microct_cube.json: 10^3 image voxels per model voxel
+  o.image = data(kLhdlMhd).string();
+  o.threshold = "63";
+  o.voxel_mm = 0.195;
+  const auto r = cf::import_image(o);
+  EXPECT_EQ(r.summary.bone_voxels, 8000u);
+  EXPECT_EQ(r.summary.active_voxels, 22u * 22 * 22);
+  EXPECT_NEAR(r.summary.mean_bone_porosity, 1 - r.summary.image_bv_tv, 1e-6);
+}
+
 TEST(ImportLhdl, OtsuThresholdAndBinaryPoreGrid) {
   REQUIRE_DATA(data(kLhdlMhd));
   cf::ImportOptions o;
