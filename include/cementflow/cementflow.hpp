@@ -6,6 +6,7 @@
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
 #include "cementflow/info.hpp"
+#include "cementflow/kyphoplasty.hpp"
 #include "cementflow/needle.hpp"
 #include "cementflow/report.hpp"
 #include "cementflow/rheology.hpp"

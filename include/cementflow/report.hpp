@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "cementflow/kyphoplasty.hpp"
+
 namespace cementflow {
 
 /// One leak route's tally.
@@ -49,8 +51,18 @@ struct Report {
     double cement_volume_in_bone_ml = 0;
     std::array<bool, 2> endplate_contact{false, false};  ///< inferior, superior
     double max_spread_mm = 0;
+    /// Extension, written when the model has cavity voxels (material 3): cement volume in the
+    /// cavity / its pore volume, and the interdigitation depth (measure_cavity_fill).
+    bool has_cavity = false;
+    double cavity_fill_fraction = 0;
+    double interdigitation_depth_mm = 0;
   } fill;
   double mass_balance_error = 0;
+  /// Extension, kyphoplasty runs: what the balloons did (carve_balloons), written as "kyphoplasty".
+  struct Kyphoplasty {
+    bool present = false;
+    KyphoplastyStats stats;
+  } kyphoplasty;
   /// rows: time_s, injected_ml, injection_pressure_mpa, tip_pressure_kpa
   std::vector<std::array<double, 4>> timeline;
   struct Solver {
