@@ -75,9 +75,9 @@ const char* material_text(int m) {
     case 1:
       return "trabecular bone";
     case 2:
-      return "the cortical shell or an endplate (material 2): the balloon would cut the cortex";
+      return "the cortical shell or an endplate (material 2)";
     case 3:
-      return "a cavity (material 3): it overlaps another balloon or an existing cavity";
+      return "a cavity (material 3)";
     case 4:
       return "a vein (material 4)";
     case 5:
@@ -89,6 +89,14 @@ const char* material_text(int m) {
     default:
       return "outside the bone model";
   }
+}
+
+/// What reaching material m means, for the error message.
+std::string consequence(int m) {
+  if (m == static_cast<int>(Material::Cortical)) return ": it would cut the cortex";
+  if (m == static_cast<int>(Material::Cavity))
+    return ": it overlaps another balloon or an existing cavity";
+  return "";
 }
 
 /// Global voxel index -> flat index in a BoneBlocks, for neighbour and point queries.
@@ -212,7 +220,8 @@ double bone_volume_ml(const BoneBlocks& bone) {
 }
 
 bool balloon_material(int m) {
-  return m == static_cast<int>(Material::Trabecular) || m == static_cast<int>(Material::NeedleTrack);
+  return m == static_cast<int>(Material::Trabecular) ||
+         m == static_cast<int>(Material::NeedleTrack);
 }
 
 }  // namespace
@@ -281,9 +290,9 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
                        "at least half a voxel (" + num(0.5 * vox_mm3 / kMm3PerMl) +
                            " mL at voxel_mm " + num(h) + ")");
     if (bl.volume_ml > trabecular_ml)
-      throw InputError(file, k + ".volume_ml", num(bl.volume_ml),
-                       "at most the trabecular volume of the bone model (" + num(trabecular_ml) +
-                           " mL)");
+      throw InputError(
+          file, k + ".volume_ml", num(bl.volume_ml),
+          "at most the trabecular volume of the bone model (" + num(trabecular_ml) + " mL)");
     const double r = balloon_radius_mm(bl.length_mm, bl.volume_ml);
     const double half = 0.5 * bl.length_mm - r;
     const double n = std::sqrt(n2);
@@ -300,8 +309,8 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
       if (d < c.radius + caps[j].radius)
         throw InputError(file, k, "centre " + vec(bl.center_mm) + ", radius " + num(r) + " mm",
                          "a balloon that does not overlap " + key_of(j) + " (axis distance " +
-                             num(d) + " mm < radii " + num(c.radius) + " + " +
-                             num(caps[j].radius) + " mm)");
+                             num(d) + " mm < radii " + num(c.radius) + " + " + num(caps[j].radius) +
+                             " mm)");
     }
     caps.push_back(c);
   }
@@ -319,8 +328,8 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
     const double reach = c.radius + 2 * h;
     std::array<int, 3> lo{}, hi{};
     for (std::size_t a = 0; a < 3; ++a) {
-      lo[a] = static_cast<int>(
-          std::floor((std::min(c.a[a], c.b[a]) - reach - bone.origin_mm[a]) / h));
+      lo[a] =
+          static_cast<int>(std::floor((std::min(c.a[a], c.b[a]) - reach - bone.origin_mm[a]) / h));
       hi[a] =
           static_cast<int>(std::ceil((std::max(c.a[a], c.b[a]) + reach - bone.origin_mm[a]) / h));
     }
@@ -346,8 +355,8 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
       if (!balloon_material(m))
         throw InputError(file, key_of(i),
                          "centre " + vec(balloons[i].center_mm) + ", radius " + num(c.radius) +
-                             " mm, reaching " + material_text(m) + " at " +
-                             vec(index.center(cd.c)) + " mm",
+                             " mm, reaches " + material_text(m) + " at " +
+                             vec(index.center(cd.c)) + " mm" + consequence(m),
                          "a balloon inside trabecular bone (move it or make it smaller)");
       const auto u = static_cast<std::size_t>(v);
       displaced_bv[i] += 1.0 - static_cast<double>(bone.porosity[u]);
@@ -395,8 +404,7 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
       const auto u = static_cast<std::size_t>(v);
       const float phi_old = bone.porosity[u];
       const double b_old = 1.0 - static_cast<double>(phi_old);
-      const double cap =
-          std::min(1.0, kRimDensityRatio * (1.0 - static_cast<double>(native[u])));
+      const double cap = std::min(1.0, kRimDensityRatio * (1.0 - static_cast<double>(native[u])));
       const double room = cap - b_old;
       if (room <= 0) continue;
       const bool last = room >= remaining;
@@ -424,7 +432,8 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
                        "a smaller balloon: the trabecular bone connected to its cavity cannot take "
                        "the displaced bone (" +
                            num(remaining * vox_mm3 / kMm3PerMl) + " mL of " +
-                           num(st.displaced_bone_volume_ml) + " mL left over at twice native BV/TV)");
+                           num(st.displaced_bone_volume_ml) +
+                           " mL left over at twice native BV/TV)");
     st.rim_volume_ml = static_cast<double>(st.rim_voxels) * vox_mm3 / kMm3PerMl;
     if (st.rim_voxels > 0) {
       st.rim_bv_tv = rim_bv / static_cast<double>(st.rim_voxels);
@@ -479,8 +488,8 @@ CavityFill measure_cavity_fill(const BoneBlocks& bone, const std::vector<float>&
   for (std::size_t u = 0; u < nv; ++u) {
     const int m = bone.material[u];
     if (m == kInactive || m == cavity || is_leak_destination(m)) continue;
-    const double w = static_cast<double>(cement_fraction[u]) *
-                     static_cast<double>(bone.porosity[u]) * vox_mm3;
+    const double w =
+        static_cast<double>(cement_fraction[u]) * static_cast<double>(bone.porosity[u]) * vox_mm3;
     if (!(w > 0)) continue;
     const auto x = index.center(index.ijk(static_cast<long long>(u)));
     double d2 = std::numeric_limits<double>::infinity();

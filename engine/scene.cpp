@@ -598,8 +598,8 @@ Injection parse_injection(const Obj& root, const BoneSource& bone) {
         in.fail(k, *in.get(k),
                 "no balloon in a vertebroplasty (balloons need \"mode\": \"kyphoplasty\")");
   }
-  in.allow({"mode", "needle", "needles", "balloon", "balloons", "flow_rate_ml_per_min",
-            "volume_ml", "start_after_mixing_s", "max_pressure_mpa", "stop_at_leak"});
+  in.allow({"mode", "needle", "needles", "balloon", "balloons", "flow_rate_ml_per_min", "volume_ml",
+            "start_after_mixing_s", "max_pressure_mpa", "stop_at_leak"});
   if (kypho) {
     if (in.has("balloon") && in.has("balloons"))
       throw InputError(root.file(), in.key("balloons"), show(*in.get("balloons")),
@@ -756,9 +756,9 @@ BoneBlocks make_bone(const Scene& scene, KyphoplastyStats* stats) {
                                                               : generate_box(scene.bone.box);
   complete_bone(bone);
   if (scene.injection.mode == "kyphoplasty") {
-    const KyphoplastyStats ks = carve_balloons(
-        bone, scene.injection.balloons, scene.file.empty() ? "<scene>" : scene.file,
-        balloon_keys(scene));
+    const KyphoplastyStats ks =
+        carve_balloons(bone, scene.injection.balloons, scene.file.empty() ? "<scene>" : scene.file,
+                       balloon_keys(scene));
     if (stats) *stats = ks;
   }
   return bone;

@@ -25,16 +25,16 @@ struct Balloon {
 
 /// What carving one balloon did.
 struct BalloonStats {
-  double balloon_volume_ml = 0;          ///< the balloon's inflated volume (input)
-  double radius_mm = 0;                  ///< capsule radius from the volume and the length
-  double cavity_volume_ml = 0;           ///< voxels turned into cavity (material 3) x voxel volume
-  long long cavity_voxels = 0;           ///< how many
-  double displaced_bone_volume_ml = 0;   ///< sum (1 - phi) voxel volume over the cavity voxels
-  double rim_volume_ml = 0;              ///< volume of the voxels that took up that bone
-  long long rim_voxels = 0;              ///< how many
-  double rim_thickness_mm = 0;           ///< equivalent uniform rim thickness (see balloon.cpp)
-  double rim_bv_tv = 0;                  ///< mean BV/TV of the rim after compaction
-  double native_bv_tv = 0;               ///< mean BV/TV of the rim voxels before compaction
+  double balloon_volume_ml = 0;         ///< the balloon's inflated volume (input)
+  double radius_mm = 0;                 ///< capsule radius from the volume and the length
+  double cavity_volume_ml = 0;          ///< voxels turned into cavity (material 3) x voxel volume
+  long long cavity_voxels = 0;          ///< how many
+  double displaced_bone_volume_ml = 0;  ///< sum (1 - phi) voxel volume over the cavity voxels
+  double rim_volume_ml = 0;             ///< volume of the voxels that took up that bone
+  long long rim_voxels = 0;             ///< how many
+  double rim_thickness_mm = 0;          ///< equivalent uniform rim thickness (see balloon.cpp)
+  double rim_bv_tv = 0;                 ///< mean BV/TV of the rim after compaction
+  double native_bv_tv = 0;              ///< mean BV/TV of the rim voxels before compaction
 };
 
 /// What carving all balloons did, and the bone volume before and after (conservation check).

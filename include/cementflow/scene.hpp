@@ -36,8 +36,8 @@ struct Injection {
   std::vector<Needle> needles;          ///< kyphoplasty: the filler cannula(s), tips in a cavity
   std::vector<Balloon> balloons;        ///< kyphoplasty only: carved by make_bone before the fill
   bool balloon_list = false;            ///< given as a list under "balloons" (for error keys)
-  double flow_rate_m3_s = 5e-8;  ///< total over all needles (3 mL/min)
-  double volume_m3 = 4e-6;       ///< target injected volume
+  double flow_rate_m3_s = 5e-8;         ///< total over all needles (3 mL/min)
+  double volume_m3 = 4e-6;              ///< target injected volume
   double start_after_mixing_s = 300;
   double max_pressure_pa = 10e6;  ///< injection-pressure limit (extension: max_pressure_mpa)
   bool stop_at_leak = false;      ///< extension: stop at the first leak

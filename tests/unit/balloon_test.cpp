@@ -72,7 +72,7 @@ cf::Balloon balloon(std::array<double, 3> c, std::array<double, 3> axis, double 
 TEST(BalloonShape, RadiusFromVolumeAndLength) {
   // V = pi r^2 (L - 2r) + 4/3 pi r^3 back from the radius, to the bisection's 1e-12 L.
   for (double L : {10.0, 15.0, 20.0})
-    for (double v : {0.5, 1.0, 2.0}) {
+    for (double v : {0.1, 0.3, 0.5}) {
       const double r = cf::balloon_radius_mm(L, v);
       ASSERT_GT(r, 0) << L << " " << v;
       const double back = (kPi * r * r * (L - 2 * r) + 4.0 / 3.0 * kPi * r * r * r) * 1e-3;
@@ -99,11 +99,14 @@ TEST(Balloon, CavityVolumeIsTheBalloonVolumeToHalfAVoxel) {
       EXPECT_EQ(count_material(b, 3), st.balloons[0].cavity_voxels);
       EXPECT_NEAR(static_cast<double>(count_material(b, 3)) * vox_ml, v_ml, 0.5 * vox_ml);
       for (std::size_t i = 0; i < b.num_voxels(); ++i)
-        if (b.material[i] == 3) ASSERT_EQ(b.porosity[i], 1.0f);
-      std::printf("[measured] h = %.1f mm, axis (%g,%g,%g): cavity %.6f mL for a %.1f mL balloon "
-                  "(%lld voxels)\n",
-                  h, axis[0], axis[1], axis[2], st.balloons[0].cavity_volume_ml, v_ml,
-                  st.balloons[0].cavity_voxels);
+        if (b.material[i] == 3) {
+          ASSERT_EQ(b.porosity[i], 1.0f);
+        }
+      std::printf(
+          "[measured] h = %.1f mm, axis (%g,%g,%g): cavity %.6f mL for a %.1f mL balloon "
+          "(%lld voxels)\n",
+          h, axis[0], axis[1], axis[2], st.balloons[0].cavity_volume_ml, v_ml,
+          st.balloons[0].cavity_voxels);
     }
   }
 }
@@ -122,8 +125,11 @@ TEST(Balloon, CavityIsTheCapsule) {
       const auto x = b.voxel_center_mm(k, l);
       const double zc = std::clamp(x[2], -half, half);
       const double d = std::sqrt(x[0] * x[0] + x[1] * x[1] + (x[2] - zc) * (x[2] - zc));
-      if (d < r - h) EXPECT_EQ(b.material[i], 3) << d;
-      if (d > r + h) EXPECT_NE(b.material[i], 3) << d;
+      if (d < r - h) {
+        EXPECT_EQ(b.material[i], 3) << d;
+      } else if (d > r + h) {
+        EXPECT_NE(b.material[i], 3) << d;
+      }
     }
 }
 
@@ -132,7 +138,7 @@ TEST(Balloon, BoneVolumeIsConservedByTheCompaction) {
     cf::BoneBlocks b = shell_box(h);
     const double before = bone_volume_mm3(b);
     const auto st = cf::carve_balloons(
-        b, {balloon({-6, 0, 0}, {0, 1, 0}, 12, 1.0), balloon({6, 0, 0}, {0, 1, 0.2}, 14, 1.2)});
+        b, {balloon({-6.5, 0, 0}, {0, 1, 0}, 14, 1.0), balloon({6.5, 0, 0}, {0, 1, 0.2}, 14, 1.2)});
     const double after = bone_volume_mm3(b);
     // Per balloon the rim stops with at most 1e-6 voxel volumes unplaced (balloon.cpp,
     // kFloatSlack); the sums are of ~1e5 doubles (relative rounding ~1e5 * eps).
@@ -145,10 +151,11 @@ TEST(Balloon, BoneVolumeIsConservedByTheCompaction) {
     for (const auto& bs : st.balloons)
       EXPECT_NEAR(bs.displaced_bone_volume_ml,
                   (1.0 - static_cast<double>(0.9f)) * bs.cavity_volume_ml, 1e-12);
-    std::printf("[measured] h = %.1f mm: bone volume before %.9f mL, after %.9f mL, relative "
-                "change %.2e; displaced %.6f + %.6f mL\n",
-                h, before * 1e-3, after * 1e-3, std::abs(after - before) / before,
-                st.balloons[0].displaced_bone_volume_ml, st.balloons[1].displaced_bone_volume_ml);
+    std::printf(
+        "[measured] h = %.1f mm: bone volume before %.9f mL, after %.9f mL, relative "
+        "change %.2e; displaced %.6f + %.6f mL\n",
+        h, before * 1e-3, after * 1e-3, std::abs(after - before) / before,
+        st.balloons[0].displaced_bone_volume_ml, st.balloons[1].displaced_bone_volume_ml);
   }
 }
 
@@ -161,8 +168,8 @@ TEST(Balloon, RimIsTwiceNativeBvTvAroundTheCavity) {
   const std::vector<float> phi0 = b.porosity;
   const std::vector<float> k0 = b.permeability;
   const double L = 14;
-  const auto st = cf::carve_balloons(b, {balloon({0, 0, 0}, {0, 1, 0}, L, 0.999 *
-                                                                            cf::balloon_max_volume_ml(L))});
+  const auto st = cf::carve_balloons(
+      b, {balloon({0, 0, 0}, {0, 1, 0}, L, 0.999 * cf::balloon_max_volume_ml(L))});
   const auto& bs = st.balloons[0];
   EXPECT_GE(bs.rim_voxels, bs.cavity_voxels);
   EXPECT_LE(bs.rim_voxels, bs.cavity_voxels + 1);
@@ -171,9 +178,11 @@ TEST(Balloon, RimIsTwiceNativeBvTvAroundTheCavity) {
   const double rc = std::cbrt(3 * bs.cavity_volume_ml * 1e3 / (4 * kPi));
   const double t_sphere = rc * (std::cbrt(2.0) - 1);
   EXPECT_NEAR(bs.rim_thickness_mm, t_sphere, 0.05 * t_sphere);
-  std::printf("[measured] %.3f mL sphere: rim %lld voxels (cavity %lld), BV/TV %.4f, thickness "
-              "%.3f mm (sphere law %.3f mm)\n",
-              bs.cavity_volume_ml, bs.rim_voxels, bs.cavity_voxels, bs.rim_bv_tv, bs.rim_thickness_mm, t_sphere);
+  std::printf(
+      "[measured] %.3f mL sphere: rim %lld voxels (cavity %lld), BV/TV %.4f, thickness "
+      "%.3f mm (sphere law %.3f mm)\n",
+      bs.cavity_volume_ml, bs.rim_voxels, bs.cavity_voxels, bs.rim_bv_tv, bs.rim_thickness_mm,
+      t_sphere);
 
   double kmax = 0;
   for (std::size_t i = 0; i < b.num_voxels(); ++i)
@@ -288,8 +297,8 @@ TEST(CavityFill, FractionAndInterdigitationDepth) {
   EXPECT_GT(f.cement_outside_cavity_ml, 0);
   // A bone without cavity reports none.
   const cf::BoneBlocks plain = shell_box(1.0);
-  EXPECT_FALSE(cf::measure_cavity_fill(plain, std::vector<float>(plain.num_voxels(), 0.0f))
-                   .has_cavity);
+  EXPECT_FALSE(
+      cf::measure_cavity_fill(plain, std::vector<float>(plain.num_voxels(), 0.0f)).has_cavity);
 }
 
 // --- bad balloons: InputError naming the file, the balloon's key, the value, what was expected ---
@@ -323,9 +332,8 @@ TEST(BalloonErrors, InAVein) {
 }
 
 TEST(BalloonErrors, Overlapping) {
-  const std::string m = carve_error(
-      shell_box(1.0), {balloon({-3, 0, 0}, {0, 1, 0}, 14, 1.0), balloon({3, 0, 0}, {0, 1, 0}, 14,
-                                                                         1.0)});
+  const std::string m = carve_error(shell_box(1.0), {balloon({-3, 0, 0}, {0, 1, 0}, 14, 1.0),
+                                                     balloon({3, 0, 0}, {0, 1, 0}, 14, 1.0)});
   EXPECT_NE(m.find("injection.balloons[1]"), std::string::npos) << m;
   EXPECT_NE(m.find("does not overlap injection.balloons[0]"), std::string::npos) << m;
 }
@@ -376,6 +384,6 @@ TEST(BalloonErrors, KeysGivenByTheCaller) {
                        {"injection.balloon"});
     FAIL() << "no error";
   } catch (const cf::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("injection.balloon "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("injection.balloon:"), std::string::npos) << e.what();
   }
 }

@@ -434,7 +434,8 @@ TEST(SceneErrors, BalloonInVertebroplasty) {
                       "no balloon in a vertebroplasty"));
 }
 
-// --- kyphoplasty (PHYSICS.md §M4) ------------------------------------------------------------------
+// --- kyphoplasty (PHYSICS.md §M4)
+// ------------------------------------------------------------------
 
 namespace {
 /// base_scene as a kyphoplasty: one balloon at the centre, the filler tip inside it.

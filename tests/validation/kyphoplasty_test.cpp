@@ -83,11 +83,11 @@ TEST(KyphoplastyVsVertebroplasty, CavityIsTheBalloonAndBoneIsConserved) {
   EXPECT_LE(std::abs(ks.balloons[0].cavity_volume_ml - 1.5), 0.5 * p.vox_ml);
   // Conservation to float rounding (balloon.cpp: at most 1e-6 voxel volumes left unplaced).
   EXPECT_NEAR(ks.bone_volume_after_ml, ks.bone_volume_before_ml, 2e-6 * p.vox_ml);
-  std::printf("[measured] cavity %.6f mL for a 1.5 mL balloon; bone %.9f -> %.9f mL; rim %.3f mm "
-              "thick at BV/TV %.3f (native %.3f)\n",
-              ks.balloons[0].cavity_volume_ml, ks.bone_volume_before_ml, ks.bone_volume_after_ml,
-              ks.balloons[0].rim_thickness_mm, ks.balloons[0].rim_bv_tv,
-              ks.balloons[0].native_bv_tv);
+  std::printf(
+      "[measured] cavity %.6f mL for a 1.5 mL balloon; bone %.9f -> %.9f mL; rim %.3f mm "
+      "thick at BV/TV %.3f (native %.3f)\n",
+      ks.balloons[0].cavity_volume_ml, ks.bone_volume_before_ml, ks.bone_volume_after_ml,
+      ks.balloons[0].rim_thickness_mm, ks.balloons[0].rim_bv_tv, ks.balloons[0].native_bv_tv);
 }
 
 TEST(KyphoplastyVsVertebroplasty, CavityPressureFarBelowTheVertebroplastyTip) {
@@ -97,8 +97,8 @@ TEST(KyphoplastyVsVertebroplasty, CavityPressureFarBelowTheVertebroplastyTip) {
   double worst = 0;
   for (double ml : {0.3, 0.6, 0.9, 1.2}) {
     const double kp = tip_kpa_at(p.kp.report, ml), vp = tip_kpa_at(p.vp.report, ml);
-    std::printf("[measured] at %.1f mL: KP cavity %.4g kPa, VP tip %.4g kPa (ratio %.3g)\n", ml,
-                kp, vp, kp / vp);
+    std::printf("[measured] at %.1f mL: KP cavity %.4g kPa, VP tip %.4g kPa (ratio %.3g)\n", ml, kp,
+                vp, kp / vp);
     worst = std::max(worst, kp / vp);
   }
   EXPECT_LT(worst, 1.0 / kLiPressureRatio);
@@ -108,10 +108,11 @@ TEST(KyphoplastyVsVertebroplasty, CavityPressureFarBelowTheVertebroplastyTip) {
 
 TEST(KyphoplastyVsVertebroplasty, KyphoplastyLeaksLess) {
   const Pair& p = comparison();
-  std::printf("[measured] leak volume: VP %.4f mL, KP %.4f mL; KP cavity fill %.3f, "
-              "interdigitation %.2f mm\n",
-              p.vp.report.leak_volume_ml, p.kp.report.leak_volume_ml,
-              p.kp.report.fill.cavity_fill_fraction, p.kp.report.fill.interdigitation_depth_mm);
+  std::printf(
+      "[measured] leak volume: VP %.4f mL, KP %.4f mL; KP cavity fill %.3f, "
+      "interdigitation %.2f mm\n",
+      p.vp.report.leak_volume_ml, p.kp.report.leak_volume_ml, p.kp.report.fill.cavity_fill_fraction,
+      p.kp.report.fill.interdigitation_depth_mm);
   EXPECT_GT(p.vp.report.leak_volume_ml, 0.0) << "the comparison needs a VP that leaks";
   EXPECT_LT(p.kp.report.leak_volume_ml, p.vp.report.leak_volume_ml);
   // The cavity fills first: with cement equal to the balloon volume most of it is in the cavity.
