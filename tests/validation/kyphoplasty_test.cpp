@@ -109,7 +109,7 @@ TEST(KyphoplastyVsVertebroplasty, CavityPressureFarBelowTheVertebroplastyTip) {
 TEST(KyphoplastyVsVertebroplasty, KyphoplastyLeaksLess) {
   const Pair& p = comparison();
   std::printf(
-      "[measured] leak volume: VP %.4f mL, KP %.4f mL; KP cavity fill %.3f, "
+      "[measured] leak volume: VP %.3g mL, KP %.3g mL; KP cavity fill %.3f, "
       "interdigitation %.2f mm\n",
       p.vp.report.leak_volume_ml, p.kp.report.leak_volume_ml, p.kp.report.fill.cavity_fill_fraction,
       p.kp.report.fill.interdigitation_depth_mm);
