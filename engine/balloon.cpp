@@ -11,7 +11,9 @@
 //    voxels are a voxelised capsule of (almost) radius r, and the cavity volume equals V to half a
 //    voxel by construction. Every one of them must be trabecular bone (or needle track): a
 //    balloon that would cut the cortical shell or an endplate, reach a vein, soft tissue, the disc
-//    or leave the model is an input error (cortex and endplates stay intact, §M4).
+//    or leave the model is an input error (cortex and endplates stay intact, §M4). A cavity the
+//    bone already had (a fracture cleft, material 3) may lie inside the balloon: those voxels
+//    stay cavity, count towards the balloon's volume and hold no bone to displace.
 //    The cavity is material 3 with porosity 1 (free fluid, §M2). The balloon is deflated and
 //    withdrawn before the fill, so the cavity starts full of the displaced fluid (marrow, blood,
 //    the saline of the tamp): the simulation starts with cement saturation 0 there and the
@@ -94,8 +96,7 @@ const char* material_text(int m) {
 /// What reaching material m means, for the error message.
 std::string consequence(int m) {
   if (m == static_cast<int>(Material::Cortical)) return ": it would cut the cortex";
-  if (m == static_cast<int>(Material::Cavity))
-    return ": it overlaps another balloon or an existing cavity";
+  if (m == static_cast<int>(Material::Cavity)) return ": it overlaps another balloon";
   return "";
 }
 
@@ -320,6 +321,7 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
   const std::vector<float> native = bone.porosity;
   std::vector<std::vector<long long>> cavity(balloons.size());
   std::vector<double> displaced_bv(balloons.size(), 0.0);  // in voxel volumes
+  std::vector<char> carved(bone.num_voxels(), 0);          // cavity made by this call
   for (std::size_t i = 0; i < balloons.size(); ++i) {
     const Capsule& c = caps[i];
     const auto n_want =
@@ -352,11 +354,14 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
     for (const Cand& cd : cand) {
       const long long v = index.find(cd.c[0], cd.c[1], cd.c[2]);
       const int m = v >= 0 ? bone.material[static_cast<std::size_t>(v)] : kInactive;
-      if (!balloon_material(m))
+      // A cavity the bone already had (a fracture cleft) may lie in the balloon: it stays cavity,
+      // with no bone to displace. One carved here by another balloon is an overlap.
+      const bool cleft = m == static_cast<int>(Material::Cavity) && !carved[static_cast<size_t>(v)];
+      if (!balloon_material(m) && !cleft)
         throw InputError(file, key_of(i),
                          "centre " + vec(balloons[i].center_mm) + ", radius " + num(c.radius) +
-                             " mm, reaches " + material_text(m) + " at " +
-                             vec(index.center(cd.c)) + " mm" + consequence(m),
+                             " mm, reaches " + material_text(m) + " at " + vec(index.center(cd.c)) +
+                             " mm" + consequence(m),
                          "a balloon inside trabecular bone (move it or make it smaller)");
       const auto u = static_cast<std::size_t>(v);
       displaced_bv[i] += 1.0 - static_cast<double>(bone.porosity[u]);
@@ -365,6 +370,7 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
       if (has_k)
         for (std::size_t a = 0; a < 3; ++a) bone.permeability[3 * u + a] = 0.0f;
       if (has_route) bone.route[u] = static_cast<std::int32_t>(LeakRoute::None);
+      carved[u] = 1;
       cavity[i].push_back(v);
     }
   }

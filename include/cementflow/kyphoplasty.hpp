@@ -62,9 +62,12 @@ double balloon_max_volume_ml(double length_mm);
 /// complete_bone (1e3 x the bone's largest k, engine/permeability.cpp). Cortex, endplates and
 /// every other material are left as they are.
 ///
+/// A cavity the bone already has (material 3, a fracture cleft) may lie inside a balloon: it stays
+/// cavity and counts towards the balloon's volume.
+///
 /// Throws InputError(file, key of the balloon, value, expected) for a balloon that is not inside
 /// trabecular bone (it would cut the cortex, reach a vein, soft tissue or outside the model), that
-/// overlaps another balloon or an existing cavity, whose volume is not positive, below half a
+/// overlaps another balloon, whose volume is not positive, below half a
 /// voxel, above pi L^3 / 6 or above the bone's trabecular volume, or when the trabecular bone
 /// around it cannot take the displaced bone. `keys[i]` names balloon i in errors (default
 /// "injection.balloons[i]").

@@ -255,6 +255,32 @@ TEST(Balloon, CortexAndOtherMaterialsStayIntact) {
   }
 }
 
+TEST(Balloon, AFractureCleftInsideTheBalloonStaysCavity) {
+  // A 4 x 4 x 4 mm cleft (material 3, porosity 1) at the centre of a 1 mL balloon: the balloon's
+  // cavity still holds round(V / h^3) voxels, the cleft's among them, and displaces only the
+  // bone of the others.
+  cf::BoneBlocks b = shell_box(1.0);
+  long long cleft = 0;
+  for (std::size_t k = 0; k < b.num_blocks(); ++k)
+    for (int l = 0; l < 512; ++l) {
+      const auto x = b.voxel_center_mm(k, l);
+      const std::size_t i = k * 512 + static_cast<std::size_t>(l);
+      if (std::abs(x[0]) < 2 && std::abs(x[1]) < 2 && std::abs(x[2]) < 2) {
+        b.material[i] = 3;
+        b.porosity[i] = 1.0f;
+        for (std::size_t a = 0; a < 3; ++a) b.permeability[3 * i + a] = 0.0f;
+        ++cleft;
+      }
+    }
+  cf::complete_bone(b);
+  ASSERT_EQ(cleft, 64);
+  const auto st = cf::carve_balloons(b, {balloon({0, 0, 0}, {0, 1, 0}, 14, 1.0)});
+  EXPECT_EQ(st.balloons[0].cavity_voxels, 1000);
+  EXPECT_EQ(count_material(b, 3), 1000);
+  EXPECT_NEAR(st.balloons[0].displaced_bone_volume_ml,
+              (1.0 - static_cast<double>(0.9f)) * 936 * 1e-3, 1e-12);
+}
+
 TEST(CavityFill, FractionAndInterdigitationDepth) {
   const double h = 1.0;
   cf::BoneBlocks b = shell_box(h);
