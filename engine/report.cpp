@@ -95,7 +95,9 @@ std::string to_json(const Report& r) {
                  {"total_iterations", r.solver.total_iterations},
                  {"max_iterations", r.solver.max_iterations},
                  {"steps", r.solver.steps},
-                 {"transport_sweeps", r.solver.transport_sweeps}};
+                 {"transport_sweeps", r.solver.transport_sweeps},
+                 {"preconditioner", r.solver.preconditioner},
+                 {"multigrid_levels", r.solver.multigrid_levels}};
   // Invalid UTF-8 in a string (a message quoting a file name, say) is replaced, not thrown on.
   return j.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
 }

@@ -309,7 +309,11 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   const double mu_m = scene.marrow_viscosity_pa_s;
   const double corey = sim.corey_exponent;
 
-  detail::PressureSolver solver(grid);
+  detail::PressureSolver solver(grid, sim.preconditioner == "jacobi"
+                                          ? detail::Preconditioner::Jacobi
+                                          : detail::Preconditioner::Multigrid);
+  rep.solver.preconditioner = sim.preconditioner;
+  rep.solver.multigrid_levels = sim.preconditioner == "jacobi" ? 0 : solver.levels();
   detail::Transport transport(grid, mu_m, corey);
 
   // Cannula pressure drop per needle (PHYSICS.md §M3), constant while the cement does not cure.

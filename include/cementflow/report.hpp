@@ -68,6 +68,8 @@ struct Report {
   struct Solver {
     long long pressure_solves = 0, total_iterations = 0, max_iterations = 0, steps = 0;
     long long transport_sweeps = 0;  ///< implicit transport sweeps, all steps
+    std::string preconditioner;      ///< "multigrid" or "jacobi"
+    int multigrid_levels = 0;        ///< levels of the V-cycle (0 with Jacobi)
   } solver;                          ///< extension: solver statistics
 };
 

@@ -57,7 +57,7 @@ cf::Report sample_report() {
   r.fill.max_spread_mm = 21.0;
   r.mass_balance_error = 1.2e-9;
   r.timeline = {{0.0, 0.0, 0.0, 0.0}, {10.0, 0.5, 1.2, 8.0}, {20.0, 2.0 / 3.0, 1e-300, 7e22}};
-  r.solver = {40, 1234, 77, 40};
+  r.solver = {40, 1234, 77, 40, 0, "multigrid", 5};
   return r;
 }
 
