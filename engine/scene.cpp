@@ -603,18 +603,69 @@ Needle parse_needle(const std::string& file, const json& j, const std::string& p
   return nd;
 }
 
+Balloon parse_balloon(const std::string& file, const json& j, const std::string& path,
+                      const BoneSource& bone) {
+  const Obj o(file, j, path);
+  o.allow({"center_mm", "axis", "length_mm", "volume_ml"});
+  Balloon b;
+  b.center_mm = o.vec3("center_mm", kAny, "a point [x, y, z] in mm");
+  if (bone.kind == BoneSource::Kind::Box && !inside_box(b.center_mm, box_extent_mm(bone.box)))
+    o.fail("center_mm", *o.get("center_mm"), inside_box_text(box_extent_mm(bone.box)));
+  b.axis = o.direction("axis");
+  b.length_mm = o.number("length_mm", kPositive, "a positive balloon length in mm (end to end)");
+  b.volume_ml = o.number("volume_ml", kPositive, "a positive inflated volume in mL");
+  const double vmax = balloon_max_volume_ml(b.length_mm);
+  if (b.volume_ml > vmax)
+    o.fail("volume_ml", *o.get("volume_ml"),
+           "at most pi L^3 / 6 = " + number_text(vmax) + " mL, the sphere a balloon of length_mm " +
+               number_text(b.length_mm) + " can reach");
+  if (bone.kind == BoneSource::Kind::Box) {
+    const auto e = box_extent_mm(bone.box);
+    const double box_ml = e[0] * e[1] * e[2] * 1e-3;  // mm^3 -> mL
+    if (b.volume_ml >= box_ml)
+      o.fail("volume_ml", *o.get("volume_ml"),
+             "less than the box phantom's volume (" + number_text(box_ml) + " mL)");
+  }
+  return b;
+}
+
 Injection parse_injection(const Obj& root, const BoneSource& bone) {
   const Obj in = root.object("injection");
-  const std::string mode_expected = "vertebroplasty (kyphoplasty is not supported by this version)";
+  const std::string mode_expected = "vertebroplasty or kyphoplasty";
   Injection inj;
   inj.mode = in.string("mode", mode_expected, "vertebroplasty");
-  if (inj.mode != "vertebroplasty") in.fail("mode", json(inj.mode), mode_expected);
-  for (const char* k : {"balloon", "balloons"})
-    if (in.has(k))
-      in.fail(k, *in.get(k),
-              "no balloon in a vertebroplasty (kyphoplasty is not supported by this version)");
-  in.allow({"mode", "needle", "needles", "flow_rate_ml_per_min", "volume_ml",
+  if (inj.mode != "vertebroplasty" && inj.mode != "kyphoplasty")
+    in.fail("mode", json(inj.mode), mode_expected);
+  const bool kypho = inj.mode == "kyphoplasty";
+  if (!kypho) {
+    for (const char* k : {"balloon", "balloons"})
+      if (in.has(k))
+        in.fail(k, *in.get(k),
+                "no balloon in a vertebroplasty (balloons need \"mode\": \"kyphoplasty\")");
+  }
+  in.allow({"mode", "needle", "needles", "balloon", "balloons", "flow_rate_ml_per_min", "volume_ml",
             "start_after_mixing_s", "max_pressure_mpa", "stop_at_leak"});
+  if (kypho) {
+    if (in.has("balloon") && in.has("balloons"))
+      throw InputError(root.file(), in.key("balloons"), show(*in.get("balloons")),
+                       "either injection.balloon or injection.balloons, not both");
+    if (in.has("balloon")) {
+      inj.balloons.push_back(
+          parse_balloon(root.file(), *in.get("balloon"), in.key("balloon"), bone));
+    } else if (in.has("balloons")) {
+      const json& list = *in.get("balloons");
+      if (!list.is_array() || list.empty())
+        in.fail("balloons", list, "a non-empty list of balloon objects");
+      inj.balloon_list = true;
+      for (std::size_t i = 0; i < list.size(); ++i)
+        inj.balloons.push_back(parse_balloon(
+            root.file(), list[i], in.key("balloons") + "[" + std::to_string(i) + "]", bone));
+    } else {
+      throw InputError(root.file(), in.key("balloon"), "",
+                       "a balloon object, or a list under injection.balloons, in a kyphoplasty "
+                       "(required key missing)");
+    }
+  }
 
   if (in.has("needle") && in.has("needles"))
     throw InputError(root.file(), in.key("needles"), show(*in.get("needles")),
@@ -655,7 +706,7 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
     const Obj o = root.object("simulation");
     o.allow({"max_time_s", "output_interval_s", "pressure_tolerance", "max_solver_iterations",
              "courant", "picard_tolerance", "max_picard_iterations", "corey_exponent",
-             "arrival_saturation"});
+             "arrival_saturation", "preconditioner"});
     s.max_time_s = o.number("max_time_s", kPositive, "a positive time in s", s.max_time_s);
     s.output_interval_s =
         o.number("output_interval_s", kPositive, "a positive interval in s", s.output_interval_s);
@@ -674,6 +725,12 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
         o.number("corey_exponent", kPositive, "a positive Corey exponent", s.corey_exponent);
     s.arrival_saturation = o.number("arrival_saturation", kUnitOpenClosed,
                                     "a cement fraction in (0, 1]", s.arrival_saturation);
+    if (o.has("preconditioner")) {
+      const char* pc_expected = "\"multigrid\" or \"jacobi\"";
+      s.preconditioner = o.string("preconditioner", pc_expected);
+      if (s.preconditioner != "multigrid" && s.preconditioner != "jacobi")
+        o.fail("preconditioner", json(s.preconditioner), pc_expected);
+    }
     if (s.max_time_s < needed_s * (1 - kTimeSlack) && o.has("max_time_s"))
       o.fail("max_time_s", *o.get("max_time_s"), time_expected);
   }
@@ -735,20 +792,38 @@ Scene load_scene(const std::string& path) {
   return parse_scene(text.str(), path);
 }
 
-BoneBlocks make_bone(const Scene& scene) {
+std::vector<std::string> balloon_keys(const Scene& scene) {
+  std::vector<std::string> keys;
+  const auto& b = scene.injection.balloons;
+  for (std::size_t i = 0; i < b.size(); ++i)
+    keys.push_back(scene.injection.balloon_list || b.size() > 1
+                       ? "injection.balloons[" + std::to_string(i) + "]"
+                       : std::string("injection.balloon"));
+  return keys;
+}
+
+BoneBlocks make_bone(const Scene& scene, KyphoplastyStats* stats) {
+  BoneBlocks bone;
   if (scene.bone.kind == BoneSource::Kind::Import) {
     ImportOptions o = scene.bone.import;
     // Errors name the scene's key when they concern an argument of the import.
     try {
-      return import_image(o).bone;
+      bone = import_image(o).bone;  // completed by the import (permeability law, routes)
     } catch (const InputError& e) {
       if (e.file() != "<arguments>") throw;
       throw InputError(scene.file, "bone.import", e.value(), e.expected() + " (" + e.key() + ")");
     }
+  } else {
+    bone = scene.bone.kind == BoneSource::Kind::File ? load_bone(scene.bone.vdb_path)
+                                                     : generate_box(scene.bone.box);
+    complete_bone(bone);
   }
-  BoneBlocks bone = scene.bone.kind == BoneSource::Kind::File ? load_bone(scene.bone.vdb_path)
-                                                              : generate_box(scene.bone.box);
-  complete_bone(bone);
+  if (scene.injection.mode == "kyphoplasty") {
+    const KyphoplastyStats ks =
+        carve_balloons(bone, scene.injection.balloons, scene.file.empty() ? "<scene>" : scene.file,
+                       balloon_keys(scene));
+    if (stats) *stats = ks;
+  }
   return bone;
 }
 

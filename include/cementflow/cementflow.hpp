@@ -7,6 +7,7 @@
 #include "cementflow/errors.hpp"
 #include "cementflow/import.hpp"
 #include "cementflow/info.hpp"
+#include "cementflow/kyphoplasty.hpp"
 #include "cementflow/needle.hpp"
 #include "cementflow/report.hpp"
 #include "cementflow/rheology.hpp"
