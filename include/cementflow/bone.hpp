@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cementflow {
@@ -137,6 +138,9 @@ BoneBlocks load_bone(const std::string& vdb_path);
 
 /// Writes a bone as a SPEC.md §2 file (material, porosity, permeability when present).
 void save_bone(const BoneBlocks& bone, const std::string& vdb_path);
+/// save_bone with extra file-level string metadata (provenance: source image, threshold, ...).
+void save_bone(const BoneBlocks& bone, const std::string& vdb_path,
+               const std::vector<std::pair<std::string, std::string>>& metadata);
 
 /// Fills `permeability` from porosity and material by the engine's documented law
 /// (engine/permeability.cpp, PHYSICS.md §L3a) where it is empty, and `route` where it is empty.

@@ -5,7 +5,9 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
+#include "cementflow/import.hpp"
 #include "cementflow/info.hpp"
+#include "cementflow/kyphoplasty.hpp"
 #include "cementflow/needle.hpp"
 #include "cementflow/render.hpp"
 #include "cementflow/report.hpp"

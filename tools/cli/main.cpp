@@ -169,6 +169,35 @@ int cmd_render(const std::string& path, std::string out_dir, const std::string& 
   return 0;
 }
 
+int cmd_import(const cf::ImportOptions& opt, const std::string& out) {
+  cf::Runtime runtime(1);
+  const cf::ImportSummary s = cf::import_to_vdb(opt, out);
+  std::printf(
+      "wrote %s: %zu active voxels of %.4g mm (%zu bone voxels, %.2f mL, mean porosity "
+      "%.3f)\n",
+      out.c_str(), s.active_voxels, s.voxel_mm, s.bone_voxels, s.bone_volume_ml,
+      s.mean_bone_porosity);
+  std::printf("  image %zux%zux%zu voxels of %.4g x %.4g x %.4g mm\n", s.image_dims[0],
+              s.image_dims[1], s.image_dims[2], s.image_spacing_mm[0], s.image_spacing_mm[1],
+              s.image_spacing_mm[2]);
+  if (s.mode == "microct") {
+    std::printf("  micro-CT: bone = grey value > %g (%s), BV/TV %.4f at the image resolution\n",
+                s.threshold, s.otsu ? "Otsu" : "given", s.image_bv_tv);
+  } else {
+    std::printf("  label %d: %zu voxels, %.2f mL, mean %.1f HU, mean BV/TV %.3f\n", opt.label_value,
+                s.label_voxels, s.label_volume_ml, s.label_mean_hu, s.label_bv_tv);
+    std::printf("  calibration: BMD = %g * HU + %g mg/cm3, BV/TV = BMD / %g (%s)\n",
+                s.calibration.bmd_slope_mg_cm3_per_hu, s.calibration.bmd_intercept_mg_cm3,
+                s.calibration.tissue_bmd_mg_cm3, s.calibration.source.c_str());
+  }
+  std::printf(
+      "  bone centroid (%.1f, %.1f, %.1f) mm RAS, extent x %.1f..%.1f y %.1f..%.1f z "
+      "%.1f..%.1f\n",
+      s.bone_centroid_mm[0], s.bone_centroid_mm[1], s.bone_centroid_mm[2], s.bone_min_mm[0],
+      s.bone_max_mm[0], s.bone_min_mm[1], s.bone_max_mm[1], s.bone_min_mm[2], s.bone_max_mm[2]);
+  return 0;
+}
+
 int cmd_info(const std::string& path, bool json) {
   cf::Runtime runtime(1);
   cf::FileInfo info = cf::inspect_vdb(path);
@@ -271,6 +300,32 @@ int main(int argc, char** argv) {
   rend->add_option("--at", rend_at, "slice point X,Y,Z in mm (default: cement or bone centroid)");
   rend->add_flag("--vtk", rend_vtk, "also write <stem>.vti (VTK XML ImageData)");
 
+  // import
+  auto* imp = app.add_subcommand(
+      "import", "micro-CT or clinical CT (+ label mask) -> bone VDB (material, porosity, k)");
+  cf::ImportOptions import_opt;
+  std::string import_out;
+  imp->add_option("image", import_opt.image,
+                  "TIFF folder or .tif, MetaImage .mhd, NIfTI .nii/.nii.gz or a DICOM folder")
+      ->required();
+  imp->add_option("--label", import_opt.label, "label mask (NIfTI etc.) of a clinical CT");
+  imp->add_option("--label-value", import_opt.label_value, "the vertebra's label value");
+  imp->add_option("--threshold", import_opt.threshold,
+                  "micro-CT: bone = grey value > T, or otsu (default otsu)");
+  imp->add_option("--voxel-mm", import_opt.voxel_mm,
+                  "output voxel edge in mm (default: the image's smallest spacing)");
+  imp->add_option("--image-spacing-mm", import_opt.image_spacing_mm,
+                  "voxel size of a TIFF stack (TIFF stores none)");
+  imp->add_option("--calibration", import_opt.calibration,
+                  "JSON: bmd_slope_mg_cm3_per_hu, bmd_intercept_mg_cm3, tissue_bmd_mg_cm3, source");
+  imp->add_option("--sink-layers", import_opt.sink_layers,
+                  "soft-tissue (sink) voxel layers around the model (default 1)");
+  bool no_shell = false;
+  imp->add_flag(
+      "--no-shell", no_shell,
+      "clinical CT: no cortical shell on the label boundary (bone drains to soft tissue)");
+  imp->add_option("--out", import_out, "output bone VDB")->required();
+
   // info
   auto* info =
       app.add_subcommand("info", "grids, voxel size, bounding box and statistics of a VDB");
@@ -309,6 +364,10 @@ int main(int argc, char** argv) {
       box.vein_start_mm = {0, -box.size_mm[1] / 4, 0};  // a quarter of the depth behind the centre
       if (!perm.empty()) box.permeability_m2 = {perm[0], perm[1], perm[2]};
       return cmd_generate_box(box, gen_out);
+    }
+    if (imp->parsed()) {
+      import_opt.cortical_shell = !no_shell;
+      return cmd_import(import_opt, import_out);
     }
     if (info->parsed()) return cmd_info(info_path, info_json);
     if (pre->parsed()) return cmd_presets();
