@@ -24,11 +24,11 @@ namespace cementflow::bench {
 /// A per-type cache of fixtures keyed by box size. Fixtures hold Views, which must be freed before
 /// Kokkos finalises: the cache empties itself in a finalize hook (the shared bench main owns the
 /// Runtime and thus the finalize call).
-template <class Fixture>
-std::map<std::array<double, 3>, std::unique_ptr<Fixture>>& fixture_cache() {
-  static std::map<std::array<double, 3>, std::unique_ptr<Fixture>> c;
+template <class Fixture, class Key = std::array<double, 3>>
+std::map<Key, std::unique_ptr<Fixture>>& fixture_cache() {
+  static std::map<Key, std::unique_ptr<Fixture>> c;
   static const bool hooked = [] {
-    Kokkos::push_finalize_hook([] { fixture_cache<Fixture>().clear(); });
+    Kokkos::push_finalize_hook([] { fixture_cache<Fixture, Key>().clear(); });
     return true;
   }();
   (void)hooked;
@@ -72,7 +72,8 @@ struct BoxFixture {
   detail::DeviceGrid grid;  ///< Morton-sorted device grid
   long long active = 0;     ///< voxels with a material
   long long source = -1;    ///< sorted global index of the voxel holding the origin
-  std::unique_ptr<detail::PressureSolver> solver;  ///< assembled with lambda = 1/kMarrowViscosity
+  std::unique_ptr<detail::PressureSolver> solver;  ///< multigrid, lambda = 1/kMarrowViscosity
+  std::unique_ptr<detail::PressureSolver> jacobi;  ///< the same operator, Jacobi preconditioner
   DView<double*> q;                                ///< point source kSourceFlow at `source`
 };
 
@@ -98,6 +99,7 @@ void set_stream_triad_gbs(double gbs);
 // --- registration (bench_register.cpp calls these in this order) ---------------------------------
 
 void register_stream();
+void register_solvers();  // bench_solvers.cpp: multigrid against hypre BoomerAMG
 void register_pressure();
 void register_transport();
 void register_simulate();

@@ -64,6 +64,8 @@ BoxFixture& box_fixture(const std::array<double, 3>& size_mm) {
   const DView<double*> lambda("cementflow::bench::lambda", static_cast<size_t>(n));
   Kokkos::deep_copy(lambda, 1.0 / kMarrowViscosity);
   f->solver->assemble(lambda);
+  f->jacobi = std::make_unique<detail::PressureSolver>(f->grid, detail::Preconditioner::Jacobi);
+  f->jacobi->assemble(lambda);
   const long long src = f->source;
   f->q = host_filled("cementflow::bench::source", n, [n, src](double* q) {
     for (long long i = 0; i < n; ++i) q[i] = 0.0;

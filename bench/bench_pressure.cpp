@@ -1,6 +1,7 @@
 // The pressure solver on box phantoms (all six faces sink, 0.5 mm voxels, marrow-only mobility):
-// the matrix-free matvec y = A x against the STREAM triad, and one Jacobi-PCG solve of the
-// point-source system. The byte model of the matvec is explained in bench/README.md.
+// the matrix-free matvec y = A x against the STREAM triad, and one PCG solve (multigrid and Jacobi
+// preconditioners) of the point-source system. The byte model of the matvec is explained in
+// bench/README.md.
 
 #include <cmath>
 
@@ -57,8 +58,9 @@ void pressure_matvec(benchmark::State& state, std::array<double, 3> size_mm) {
   state.counters["STREAM_fraction"] = gbs / stream_triad_gbs();
 }
 
-void pressure_pcg_jacobi(benchmark::State& state, std::array<double, 3> size_mm) {
+void pressure_pcg(benchmark::State& state, std::array<double, 3> size_mm, bool multigrid) {
   BoxFixture& f = box_fixture(size_mm);
+  detail::PressureSolver& solver = multigrid ? *f.solver : *f.jacobi;
   const long long n = f.grid.num_voxels();
   DView<double*> p("cementflow::bench::pcg_p", static_cast<size_t>(n));
   double total = 0;
@@ -67,7 +69,7 @@ void pressure_pcg_jacobi(benchmark::State& state, std::array<double, 3> size_mm)
   for (auto _ : state) {
     Kokkos::deep_copy(p, 0.0);  // cold start p = 0, outside the timing
     const double s =
-        fenced_seconds([&] { st = f.solver->solve(f.q, p, kSolveTolerance, kMaxIterations); });
+        fenced_seconds([&] { st = solver.solve(f.q, p, kSolveTolerance, kMaxIterations); });
     state.SetIterationTime(s);
     total += s;
     iterations += st.iterations;
@@ -93,7 +95,10 @@ void register_pressure() {
   }
   for (const auto& box : {kSmallBox, kLargeBox}) {
     const std::string tag = "/box:" + box_tag(box) + "/h:0.5mm/tol:1e-8";
-    benchmark::RegisterBenchmark(("pressure_pcg_jacobi" + tag).c_str(), pressure_pcg_jacobi, box)
+    benchmark::RegisterBenchmark(("pressure_pcg_jacobi" + tag).c_str(), pressure_pcg, box, false)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("pressure_pcg_multigrid" + tag).c_str(), pressure_pcg, box, true)
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   }

@@ -10,6 +10,7 @@ namespace {
 const bool kRegistered = [] {
   register_stream();
   register_pressure();
+  register_solvers();
   register_transport();
   register_simulate();
   return true;

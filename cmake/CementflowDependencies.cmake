@@ -37,6 +37,35 @@ cementflow_require(PNG libpng-dev)
 find_package(Eigen3 3.3 QUIET NO_MODULE)
 cementflow_require(Eigen3 libeigen3-dev)
 
+# Image readers of `cementflow import`: libtiff (micro-CT stacks), libnifti2 (NIfTI-1/2) and GDCM
+# (DICOM; JPEG 2000 through OpenJPEG). Debian's NIFTI and GDCM CMake configs reference tools that
+# are not installed with the -dev packages, so the libraries are found directly.
+find_package(TIFF QUIET)
+cementflow_require(TIFF libtiff-dev)
+find_path(CEMENTFLOW_NIFTI_INCLUDE nifti2_io.h PATH_SUFFIXES nifti)
+find_library(CEMENTFLOW_NIFTI2_LIB nifti2)
+find_library(CEMENTFLOW_ZNZ_LIB znz)
+if(CEMENTFLOW_NIFTI_INCLUDE AND CEMENTFLOW_NIFTI2_LIB AND CEMENTFLOW_ZNZ_LIB)
+  set(NIFTI_FOUND TRUE)
+endif()
+cementflow_require(NIFTI libnifti2-dev)
+find_path(CEMENTFLOW_GDCM_INCLUDE gdcmImageReader.h PATH_SUFFIXES gdcm-3.0)
+find_library(CEMENTFLOW_GDCM_MSFF gdcmMSFF)
+find_library(CEMENTFLOW_GDCM_DSED gdcmDSED)
+find_library(CEMENTFLOW_GDCM_COMMON gdcmCommon)
+if(CEMENTFLOW_GDCM_INCLUDE AND CEMENTFLOW_GDCM_MSFF AND CEMENTFLOW_GDCM_DSED AND CEMENTFLOW_GDCM_COMMON)
+  set(GDCM_FOUND TRUE)
+endif()
+cementflow_require(GDCM libgdcm-dev)
+find_package(ZLIB QUIET)
+cementflow_require(ZLIB zlib1g-dev)
+add_library(cementflow_images INTERFACE)
+target_include_directories(cementflow_images SYSTEM INTERFACE ${CEMENTFLOW_NIFTI_INCLUDE}
+  ${CEMENTFLOW_GDCM_INCLUDE})
+target_link_libraries(cementflow_images INTERFACE TIFF::TIFF ${CEMENTFLOW_NIFTI2_LIB}
+  ${CEMENTFLOW_ZNZ_LIB} ${CEMENTFLOW_GDCM_MSFF} ${CEMENTFLOW_GDCM_DSED} ${CEMENTFLOW_GDCM_COMMON}
+  ZLIB::ZLIB m)
+
 # Thrust: CCCL from the CUDA toolkit when present, else Debian's libthrust-dev. On the host the
 # device system is OpenMP (or C++ for a Serial-only Kokkos); with a CUDA Kokkos it is CUDA.
 find_path(CEMENTFLOW_THRUST_INCLUDE thrust/version.h

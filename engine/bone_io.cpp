@@ -401,6 +401,11 @@ BoneBlocks load_bone(const std::string& path) {
 }
 
 void save_bone(const BoneBlocks& bone, const std::string& path) {
+  save_bone(bone, path, {});
+}
+
+void save_bone(const BoneBlocks& bone, const std::string& path,
+               const std::vector<std::pair<std::string, std::string>>& metadata) {
   const std::string src = "<bone>";
   const std::size_t n = bone.num_blocks() * BoneBlocks::kBlockVoxels;
   const std::string per_block =
@@ -460,6 +465,7 @@ void save_bone(const BoneBlocks& bone, const std::string& path) {
   meta.insertMeta("units", openvdb::StringMetadata("mm"));
   meta.insertMeta("creator",
                   openvdb::StringMetadata(std::string("cementflow ") + CEMENTFLOW_VERSION_STRING));
+  for (const auto& [key, value] : metadata) meta.insertMeta(key, openvdb::StringMetadata(value));
   detail::write_vdb(path, grids, meta);
 }
 

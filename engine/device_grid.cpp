@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 #include "kernels/grid_kernels.hpp"
@@ -47,6 +48,12 @@ DView<T*> gather_blocks(const DView<T*>& in, const DView<int*>& from, int stride
 }  // namespace
 
 DeviceGrid build_device_grid(const BoneBlocks& bone) {
+  const size_t nvox = bone.num_blocks() * 512;
+  if (bone.material.size() != nvox || bone.porosity.size() != nvox ||
+      bone.permeability.size() != 3 * nvox || bone.route.size() != nvox)
+    throw std::invalid_argument(
+        "build_device_grid: the bone is not complete (call complete_bone first): material, "
+        "porosity, permeability and route must cover every block");
   DeviceGrid g;
   g.nblocks = static_cast<int>(bone.num_blocks());
   g.h_m = bone.voxel_mm * 1e-3;

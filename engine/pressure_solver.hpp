@@ -1,9 +1,13 @@
 #pragma once
 // Matrix-free preconditioned conjugate gradients for the pressure equation on the block grid
-// (DESIGN.md, "Numerics"): float coefficients, double iterate and double reductions, Jacobi
-// preconditioner (the multigrid preconditioner has its own issue), warm start from the caller's p.
+// (DESIGN.md, "Numerics"): float coefficients, double iterate and double reductions, a geometric
+// multigrid V-cycle (engine/multigrid.hpp) or Jacobi as the preconditioner, warm start from the
+// caller's p.
+
+#include <memory>
 
 #include "engine/device_grid.hpp"
+#include "engine/multigrid.hpp"
 
 namespace cementflow::detail {
 
@@ -19,9 +23,20 @@ struct SolveStats {
   bool converged = false;
 };
 
+enum class Preconditioner { Multigrid, Jacobi };
+
 class PressureSolver {
  public:
-  explicit PressureSolver(const DeviceGrid& grid);
+  explicit PressureSolver(const DeviceGrid& grid,
+                          Preconditioner preconditioner = Preconditioner::Multigrid,
+                          MultigridOptions mg = {});
+  ~PressureSolver();
+  PressureSolver(const PressureSolver&) = delete;
+  PressureSolver& operator=(const PressureSolver&) = delete;
+
+  Preconditioner preconditioner() const { return preconditioner_; }
+  /// Multigrid levels (1 with Jacobi).
+  int levels() const;
 
   /// Assembles the operator for total mobility `lambda` (1/(Pa s)) per voxel.
   void assemble(const DView<double*>& lambda);
@@ -33,8 +48,16 @@ class PressureSolver {
   /// y = A x (for tests and benchmarks).
   void apply(const DView<double*>& x, DView<double*>& y) const;
 
+  /// z = M^-1 r with the chosen preconditioner (for tests).
+  void precondition(const DView<double*>& r, DView<double*>& z);
+
  private:
+  SolveStats solve_jacobi(const DView<double*>& q, DView<double*>& p, double rel_tol,
+                          int max_iterations, double bnorm);
+
   const DeviceGrid& grid_;
+  Preconditioner preconditioner_;
+  std::unique_ptr<Multigrid> mg_;
   PressureOperator op_;
   DView<double*> r_, z_, d_, ad_;
 };

@@ -67,7 +67,26 @@ std::string to_json(const Report& r) {
       {"cement_volume_in_bone_ml", num(r.fill.cement_volume_in_bone_ml)},
       {"endplate_contact", ojson::array({r.fill.endplate_contact[0], r.fill.endplate_contact[1]})},
       {"max_spread_mm", num(r.fill.max_spread_mm)}};
+  if (r.fill.has_cavity) {  // extension: cavity fill (kyphoplasty, fracture cleft)
+    j["fill"]["cavity_fill_fraction"] = num(r.fill.cavity_fill_fraction);
+    j["fill"]["interdigitation_depth_mm"] = num(r.fill.interdigitation_depth_mm);
+  }
   j["mass_balance_error"] = num(r.mass_balance_error);
+  if (r.kyphoplasty.present) {  // extension: the balloons (engine/balloon.cpp)
+    ojson balloons = ojson::array();
+    for (const BalloonStats& b : r.kyphoplasty.stats.balloons)
+      balloons.push_back({{"balloon_volume_ml", num(b.balloon_volume_ml)},
+                          {"radius_mm", num(b.radius_mm)},
+                          {"cavity_volume_ml", num(b.cavity_volume_ml)},
+                          {"displaced_bone_volume_ml", num(b.displaced_bone_volume_ml)},
+                          {"rim_volume_ml", num(b.rim_volume_ml)},
+                          {"rim_thickness_mm", num(b.rim_thickness_mm)},
+                          {"rim_bv_tv", num(b.rim_bv_tv)},
+                          {"native_bv_tv", num(b.native_bv_tv)}});
+    j["kyphoplasty"] = {{"balloons", std::move(balloons)},
+                        {"bone_volume_before_ml", num(r.kyphoplasty.stats.bone_volume_before_ml)},
+                        {"bone_volume_after_ml", num(r.kyphoplasty.stats.bone_volume_after_ml)}};
+  }
   ojson timeline = ojson::array();
   for (const auto& row : r.timeline)
     timeline.push_back(ojson::array({num(row[0]), num(row[1]), num(row[2]), num(row[3])}));
@@ -76,7 +95,9 @@ std::string to_json(const Report& r) {
                  {"total_iterations", r.solver.total_iterations},
                  {"max_iterations", r.solver.max_iterations},
                  {"steps", r.solver.steps},
-                 {"transport_sweeps", r.solver.transport_sweeps}};
+                 {"transport_sweeps", r.solver.transport_sweeps},
+                 {"preconditioner", r.solver.preconditioner},
+                 {"multigrid_levels", r.solver.multigrid_levels}};
   // Invalid UTF-8 in a string (a message quoting a file name, say) is replaced, not thrown on.
   return j.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
 }

@@ -416,13 +416,81 @@ BoxPhantom parse_box(const Obj& g) {
   return b;
 }
 
+/// {"kind": "vertebra", "seed": N, "voxel_mm": h, "quality": "osteoporotic"|"healthy",
+///  "fracture": "none"|"wedge"|"cleft"} (engine/vertebra.cpp).
+VertebraParams parse_vertebra(const Obj& g) {
+  g.allow({"kind", "seed", "voxel_mm", "quality", "fracture"});
+  VertebraParams v;
+  v.seed = static_cast<std::uint64_t>(
+      g.integer("seed", 0, std::numeric_limits<long long>::max(), "an integer seed >= 0", 1));
+  v.voxel_mm = g.number("voxel_mm", kPositive, "a positive voxel size in mm", v.voxel_mm);
+  const std::string quality = g.string("quality", "osteoporotic or healthy", "osteoporotic");
+  if (quality != "osteoporotic" && quality != "healthy")
+    g.fail("quality", json(quality), "osteoporotic or healthy");
+  v.osteoporotic = quality == "osteoporotic";
+  const std::string fracture = g.string("fracture", "none, wedge or cleft", "none");
+  v.fracture = fracture_from_name(fracture, g.file(), g.key("fracture"));
+  try {
+    check_vertebra_params(v, g.file(), g.path() + ".");
+  } catch (const InputError& e) {
+    if (!g.has("voxel_mm")) throw;
+    g.fail("voxel_mm", *g.get("voxel_mm"), e.expected());
+  }
+  return v;
+}
+
+/// {"import": {"image": path, "label": path, "label_value": N, "threshold": T|"otsu",
+/// "voxel_mm": h, "image_spacing_mm": s, "calibration": path, "sink_layers": n}} (extension of
+/// SPEC.md §3; paths relative to the scene file; the same meaning as `cementflow import`).
+ImportOptions parse_import(const Obj& g, const std::string& scene_file) {
+  g.allow({"image", "label", "label_value", "threshold", "voxel_mm", "image_spacing_mm",
+           "calibration", "sink_layers", "cortical_shell"});
+  ImportOptions o;
+  const auto path = [&](const std::string& k) {
+    const std::string v = g.string(k, "a path relative to the scene file");
+    if (v.empty()) g.fail(k, json(v), "a path relative to the scene file");
+    return resolve_bone_path(v, scene_file);
+  };
+  o.image = path("image");
+  if (g.has("label")) {
+    o.label = path("label");
+    o.label_value = static_cast<int>(
+        g.integer("label_value", 0, 1000000, "the label's voxel value (an integer >= 0)"));
+  } else if (g.has("label_value")) {
+    g.fail("label_value", *g.get("label_value"), "a label_value only together with \"label\"");
+  }
+  if (g.has("threshold")) {
+    const json& t = *g.get("threshold");
+    if (t.is_number())
+      o.threshold = number_text(g.number("threshold", kAny, "a grey value or \"otsu\""));
+    else if (t.is_string() && t.get<std::string>() == "otsu")
+      o.threshold = "otsu";
+    else
+      g.fail("threshold", t, "a grey value or \"otsu\"");
+  }
+  o.voxel_mm = g.number("voxel_mm", kPositive, "a positive voxel edge in mm", 0.0);
+  o.image_spacing_mm =
+      g.number("image_spacing_mm", kPositive, "the positive voxel size of a TIFF stack in mm", 0.0);
+  if (g.has("calibration")) o.calibration = path("calibration");
+  o.cortical_shell = g.boolean("cortical_shell", o.cortical_shell);
+  o.sink_layers = static_cast<int>(
+      g.integer("sink_layers", 0, 16, "0 to 16 soft-tissue voxel layers", o.sink_layers));
+  return o;
+}
+
 BoneSource parse_bone(const Obj& root) {
   const Obj b = root.object("bone");
-  b.allow({"vdb", "generate"});
+  b.allow({"vdb", "generate", "import"});
   BoneSource src;
-  if (b.has("vdb") == b.has("generate"))
+  if (b.has("vdb") + b.has("generate") + b.has("import") != 1)
     throw InputError(b.file(), "bone", show(*root.get("bone")),
-                     "exactly one of {\"vdb\": path} or {\"generate\": {...}}");
+                     "exactly one of {\"vdb\": path}, {\"generate\": {...}} or "
+                     "{\"import\": {...}}");
+  if (b.has("import")) {
+    src.kind = BoneSource::Kind::Import;
+    src.import = parse_import(b.object("import"), root.file());
+    return src;
+  }
   if (b.has("vdb")) {
     const std::string vdb = b.string("vdb", "a path to a bone .vdb file");
     if (vdb.empty()) b.fail("vdb", json(vdb), "a path to a bone .vdb file");
@@ -431,9 +499,13 @@ BoneSource parse_bone(const Obj& root) {
     return src;
   }
   const Obj g = b.object("generate");
-  const std::string kind = g.string("kind", "box (the vertebra generator is not in this version)");
-  if (kind != "box")
-    g.fail("kind", json(kind), "box (the vertebra generator is not in this version)");
+  const std::string kind = g.string("kind", "box or vertebra");
+  if (kind == "vertebra") {
+    src.kind = BoneSource::Kind::Vertebra;
+    src.vertebra = parse_vertebra(g);
+    return src;
+  }
+  if (kind != "box") g.fail("kind", json(kind), "box or vertebra");
   src.kind = BoneSource::Kind::Box;
   src.box = parse_box(g);
   return src;
@@ -606,6 +678,10 @@ Needle parse_needle(const std::string& file, const json& j, const std::string& p
   nd.tip_mm = n.vec3("tip_mm", kAny, "a point [x, y, z] in mm");
   if (bone.kind == BoneSource::Kind::Box && !inside_box(nd.tip_mm, box_extent_mm(bone.box)))
     n.fail("tip_mm", *n.get("tip_mm"), inside_box_text(box_extent_mm(bone.box)));
+  if (bone.kind == BoneSource::Kind::Vertebra && !vertebra_contains(bone.vertebra, nd.tip_mm))
+    n.fail("tip_mm", *n.get("tip_mm"),
+           "a point inside the vertebral body's trabecular bone (the generated body is about "
+           "45-50 x 33-35 x 25-28 mm, centred on its centroid)");
   nd.direction = n.direction("direction");
   if (n.has("gauge") && n.has("inner_diameter_mm"))
     throw InputError(file, n.key("inner_diameter_mm"), show(*n.get("inner_diameter_mm")),
@@ -648,18 +724,69 @@ Needle parse_needle(const std::string& file, const json& j, const std::string& p
   return nd;
 }
 
+Balloon parse_balloon(const std::string& file, const json& j, const std::string& path,
+                      const BoneSource& bone) {
+  const Obj o(file, j, path);
+  o.allow({"center_mm", "axis", "length_mm", "volume_ml"});
+  Balloon b;
+  b.center_mm = o.vec3("center_mm", kAny, "a point [x, y, z] in mm");
+  if (bone.kind == BoneSource::Kind::Box && !inside_box(b.center_mm, box_extent_mm(bone.box)))
+    o.fail("center_mm", *o.get("center_mm"), inside_box_text(box_extent_mm(bone.box)));
+  b.axis = o.direction("axis");
+  b.length_mm = o.number("length_mm", kPositive, "a positive balloon length in mm (end to end)");
+  b.volume_ml = o.number("volume_ml", kPositive, "a positive inflated volume in mL");
+  const double vmax = balloon_max_volume_ml(b.length_mm);
+  if (b.volume_ml > vmax)
+    o.fail("volume_ml", *o.get("volume_ml"),
+           "at most pi L^3 / 6 = " + number_text(vmax) + " mL, the sphere a balloon of length_mm " +
+               number_text(b.length_mm) + " can reach");
+  if (bone.kind == BoneSource::Kind::Box) {
+    const auto e = box_extent_mm(bone.box);
+    const double box_ml = e[0] * e[1] * e[2] * 1e-3;  // mm^3 -> mL
+    if (b.volume_ml >= box_ml)
+      o.fail("volume_ml", *o.get("volume_ml"),
+             "less than the box phantom's volume (" + number_text(box_ml) + " mL)");
+  }
+  return b;
+}
+
 Injection parse_injection(const Obj& root, const BoneSource& bone) {
   const Obj in = root.object("injection");
-  const std::string mode_expected = "vertebroplasty (kyphoplasty is not supported by this version)";
+  const std::string mode_expected = "vertebroplasty or kyphoplasty";
   Injection inj;
   inj.mode = in.string("mode", mode_expected, "vertebroplasty");
-  if (inj.mode != "vertebroplasty") in.fail("mode", json(inj.mode), mode_expected);
-  for (const char* k : {"balloon", "balloons"})
-    if (in.has(k))
-      in.fail(k, *in.get(k),
-              "no balloon in a vertebroplasty (kyphoplasty is not supported by this version)");
-  in.allow({"mode", "needle", "needles", "flow_rate_ml_per_min", "volume_ml",
+  if (inj.mode != "vertebroplasty" && inj.mode != "kyphoplasty")
+    in.fail("mode", json(inj.mode), mode_expected);
+  const bool kypho = inj.mode == "kyphoplasty";
+  if (!kypho) {
+    for (const char* k : {"balloon", "balloons"})
+      if (in.has(k))
+        in.fail(k, *in.get(k),
+                "no balloon in a vertebroplasty (balloons need \"mode\": \"kyphoplasty\")");
+  }
+  in.allow({"mode", "needle", "needles", "balloon", "balloons", "flow_rate_ml_per_min", "volume_ml",
             "start_after_mixing_s", "max_pressure_mpa", "stop_at_leak"});
+  if (kypho) {
+    if (in.has("balloon") && in.has("balloons"))
+      throw InputError(root.file(), in.key("balloons"), show(*in.get("balloons")),
+                       "either injection.balloon or injection.balloons, not both");
+    if (in.has("balloon")) {
+      inj.balloons.push_back(
+          parse_balloon(root.file(), *in.get("balloon"), in.key("balloon"), bone));
+    } else if (in.has("balloons")) {
+      const json& list = *in.get("balloons");
+      if (!list.is_array() || list.empty())
+        in.fail("balloons", list, "a non-empty list of balloon objects");
+      inj.balloon_list = true;
+      for (std::size_t i = 0; i < list.size(); ++i)
+        inj.balloons.push_back(parse_balloon(
+            root.file(), list[i], in.key("balloons") + "[" + std::to_string(i) + "]", bone));
+    } else {
+      throw InputError(root.file(), in.key("balloon"), "",
+                       "a balloon object, or a list under injection.balloons, in a kyphoplasty "
+                       "(required key missing)");
+    }
+  }
 
   if (in.has("needle") && in.has("needles"))
     throw InputError(root.file(), in.key("needles"), show(*in.get("needles")),
@@ -700,7 +827,7 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
     const Obj o = root.object("simulation");
     o.allow({"max_time_s", "output_interval_s", "pressure_tolerance", "max_solver_iterations",
              "courant", "picard_tolerance", "max_picard_iterations", "corey_exponent",
-             "arrival_saturation"});
+             "arrival_saturation", "preconditioner"});
     s.max_time_s = o.number("max_time_s", kPositive, "a positive time in s", s.max_time_s);
     s.output_interval_s =
         o.number("output_interval_s", kPositive, "a positive interval in s", s.output_interval_s);
@@ -719,6 +846,12 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
         o.number("corey_exponent", kPositive, "a positive Corey exponent", s.corey_exponent);
     s.arrival_saturation = o.number("arrival_saturation", kUnitOpenClosed,
                                     "a cement fraction in (0, 1]", s.arrival_saturation);
+    if (o.has("preconditioner")) {
+      const char* pc_expected = "\"multigrid\" or \"jacobi\"";
+      s.preconditioner = o.string("preconditioner", pc_expected);
+      if (s.preconditioner != "multigrid" && s.preconditioner != "jacobi")
+        o.fail("preconditioner", json(s.preconditioner), pc_expected);
+    }
     if (s.max_time_s < needed_s * (1 - kTimeSlack) && o.has("max_time_s"))
       o.fail("max_time_s", *o.get("max_time_s"), time_expected);
   }
@@ -780,10 +913,47 @@ Scene load_scene(const std::string& path) {
   return parse_scene(text.str(), path);
 }
 
-BoneBlocks make_bone(const Scene& scene) {
-  BoneBlocks bone = scene.bone.kind == BoneSource::Kind::File ? load_bone(scene.bone.vdb_path)
-                                                              : generate_box(scene.bone.box);
-  complete_bone(bone);
+std::vector<std::string> balloon_keys(const Scene& scene) {
+  std::vector<std::string> keys;
+  const auto& b = scene.injection.balloons;
+  for (std::size_t i = 0; i < b.size(); ++i)
+    keys.push_back(scene.injection.balloon_list || b.size() > 1
+                       ? "injection.balloons[" + std::to_string(i) + "]"
+                       : std::string("injection.balloon"));
+  return keys;
+}
+
+BoneBlocks make_bone(const Scene& scene, KyphoplastyStats* stats) {
+  BoneBlocks bone;
+  if (scene.bone.kind == BoneSource::Kind::Import) {
+    ImportOptions o = scene.bone.import;
+    // Errors name the scene's key when they concern an argument of the import.
+    try {
+      bone = import_image(o).bone;  // completed by the import (permeability law, routes)
+    } catch (const InputError& e) {
+      if (e.file() != "<arguments>") throw;
+      throw InputError(scene.file, "bone.import", e.value(), e.expected() + " (" + e.key() + ")");
+    }
+  } else {
+    switch (scene.bone.kind) {
+      case BoneSource::Kind::File:
+        bone = load_bone(scene.bone.vdb_path);
+        break;
+      case BoneSource::Kind::Vertebra:
+        bone = generate_vertebra(scene.bone.vertebra);
+        break;
+      default:
+        bone = generate_box(scene.bone.box);
+        break;
+    }
+    complete_bone(bone);
+  }
+  if (scene.injection.mode == "kyphoplasty") {
+    const KyphoplastyStats ks =
+        carve_balloons(bone, scene.injection.balloons, scene.file.empty() ? "<scene>" : scene.file,
+                       balloon_keys(scene));
+    if (stats) *stats = ks;
+  }
   return bone;
 }
 

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "cementflow/errors.hpp"
+#include "cementflow/kyphoplasty.hpp"
 #include "cementflow/needle.hpp"
 #include "cementflow/runtime.hpp"
 #include "cementflow/version.hpp"
@@ -155,6 +156,12 @@ std::vector<long long> check_injection(const Scene& scene, const HostGrid& hg) {
       throw InputError(file, needle_key(scene, k, "tip_mm"),
                        fmt3(nd.tip_mm) + " (in " + material_name(m) + ")",
                        "the tip in trabecular bone, a cavity or the needle track");
+    // Kyphoplasty: the bone filler delivers into a balloon cavity (PHYSICS.md §M4).
+    if (scene.injection.mode == "kyphoplasty" && m != static_cast<int>(Material::Cavity))
+      throw InputError(file, needle_key(scene, k, "tip_mm"),
+                       fmt3(nd.tip_mm) + " (in " + material_name(m) + ")",
+                       "the filler tip inside a balloon cavity (material 3; make_bone carves the "
+                       "balloons of a kyphoplasty scene)");
     if (!hg.conducts(i))
       throw InputError(file, needle_key(scene, k, "tip_mm"), fmt3(nd.tip_mm) + " (no pore space)",
                        "the tip in a voxel with porosity > 0 and permeability > 0");
@@ -366,7 +373,11 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   const double mu_m = scene.marrow_viscosity_pa_s;
   const double corey = sim.corey_exponent;
 
-  detail::PressureSolver solver(grid);
+  detail::PressureSolver solver(grid, sim.preconditioner == "jacobi"
+                                          ? detail::Preconditioner::Jacobi
+                                          : detail::Preconditioner::Multigrid);
+  rep.solver.preconditioner = sim.preconditioner;
+  rep.solver.multigrid_levels = sim.preconditioner == "jacobi" ? 0 : solver.levels();
   detail::Transport transport(grid, mu_m, corey);
 
   // Cannula pressure drop per needle (PHYSICS.md §M3) of the cement in the syringe (room
@@ -560,6 +571,13 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   f.grid = std::move(hg.g);
   hg.g = BoneBlocks();  // moved; the post-processing below uses f.grid
 
+  {  // Cavity fill and interdigitation (kyphoplasty, fracture cleft; engine/balloon.cpp).
+    const CavityFill cf = measure_cavity_fill(f.grid, f.cement_fraction);
+    rep.fill.has_cavity = cf.has_cavity;
+    rep.fill.cavity_fill_fraction = cf.cavity_fill_fraction;
+    rep.fill.interdigitation_depth_mm = cf.interdigitation_depth_mm;
+  }
+
   // Fill shape: spread from the nearest tip, endplate contact, gap to the leak destinations.
   {
     const BoneBlocks& g = f.grid;
@@ -659,8 +677,13 @@ void write_outputs(const Scene& scene, const RunResult& result, const std::strin
 }
 
 RunResult run(const Scene& scene, const RunOptions& options) {
-  const BoneBlocks bone = make_bone(scene);
+  KyphoplastyStats balloons;
+  const BoneBlocks bone = make_bone(scene, &balloons);
   RunResult r = simulate(scene, bone, options);
+  if (scene.injection.mode == "kyphoplasty") {
+    r.report.kyphoplasty.present = true;
+    r.report.kyphoplasty.stats = balloons;
+  }
   if (!options.out_dir.empty()) write_outputs(scene, r, options.out_dir);
   return r;
 }

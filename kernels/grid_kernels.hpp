@@ -50,19 +50,23 @@ KOKKOS_INLINE_FUNCTION std::uint64_t morton_code(int bx, int by, int bz) {
 }
 
 /// Global index of the neighbour of voxel v in block b across direction d, or -1 if that voxel
-/// lies in a block that does not exist. `nb(b, d)` is the block neighbour table.
+/// lies in a block that does not exist. `nb(b, d)` is the block neighbour table. The local index
+/// holds x in bits 0-2, y in bits 3-5 and z in bits 6-8, so a step along an axis is +-(1 << 3a)
+/// inside the block and wraps by 7 steps into the neighbour block (no coordinate decoding: this
+/// sits in the inner loop of every stencil kernel).
 template <class NeighbourView>
 KOKKOS_INLINE_FUNCTION int neighbour_voxel(const NeighbourView& nb, int b, int v, int d) {
-  int c[3] = {local_x(v), local_y(v), local_z(v)};
-  const int a = dir_axis(d);
-  c[a] += dir_sign(d);
-  int blk = b;
-  if (c[a] < 0 || c[a] >= kBlockDim) {
-    blk = nb(b, d);
-    if (blk < 0) return -1;
-    c[a] = (c[a] + kBlockDim) & 7;
+  const int shift = 3 * dir_axis(d);
+  const int c = (v >> shift) & 7;
+  const int step = 1 << shift;
+  if (d & 1) {
+    if (c < kBlockDim - 1) return b * kBlockVoxels + v + step;
+    const int blk = nb(b, d);
+    return blk < 0 ? -1 : blk * kBlockVoxels + v - (kBlockDim - 1) * step;
   }
-  return blk * kBlockVoxels + c[0] + kBlockDim * (c[1] + kBlockDim * c[2]);
+  if (c > 0) return b * kBlockVoxels + v - step;
+  const int blk = nb(b, d);
+  return blk < 0 ? -1 : blk * kBlockVoxels + v + (kBlockDim - 1) * step;
 }
 
 }  // namespace cementflow::kernels

@@ -4,4 +4,5 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$ROOT/tools/setup.sh" "$@"
 cd "$ROOT"
-exec "$ROOT/build/cementflow" run scenes/box_vp_default.json --out out/box_vp_default
+exec "$ROOT/build/cementflow" run scenes/vp_unipedicular_osteoporotic.json \
+  --out out/vp_unipedicular_osteoporotic --render

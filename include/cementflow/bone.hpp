@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cementflow {
@@ -92,12 +93,54 @@ struct BoxPhantom {
 /// Builds the box phantom (centred on the origin).
 BoneBlocks generate_box(const BoxPhantom& p);
 
+/// Parameters of the lumbar vertebra generator (SPEC.md §1 `generate vertebra`,
+/// engine/vertebra.cpp).
+struct VertebraParams {
+  std::uint64_t seed = 1;    ///< drives the body's dimensions and the BV/TV field
+  double voxel_mm = 0.5;     ///< isotropic voxel edge, mm
+  bool osteoporotic = true;  ///< osteoporotic (default) or healthy trabecular BV/TV
+  enum class Fracture { None, Wedge, Cleft } fracture = Fracture::None;
+};
+
+/// Dimensions and summary of a generated vertebra (what the generator built, for reports/tests).
+struct VertebraInfo {
+  double width_mm = 0, depth_mm = 0, height_mm = 0;  ///< body at the endplates (x, y, z)
+  double body_volume_ml = 0;  ///< voxels of the vertebral body (shell, trabecular, cavity, veins)
+  double bvtv_target = 0;     ///< mean trabecular BV/TV the field was scaled to
+  std::array<double, 3> shift_mm{0, 0, 0};  ///< generator frame -> centroid frame offset
+};
+
+/// "none", "wedge", "cleft" -> Fracture; throws InputError(file, key, name, ...) otherwise.
+VertebraParams::Fracture fracture_from_name(const std::string& name, const std::string& file,
+                                            const std::string& key);
+/// Name of a fracture variant ("none", "wedge", "cleft").
+const char* fracture_name(VertebraParams::Fracture f);
+
+/// Checks a vertebra's parameters (voxel size > 0 and small enough to resolve the shell, model
+/// within the memory limit). Throws InputError(file, key_prefix + "voxel_mm", ...).
+void check_vertebra_params(const VertebraParams& p, const std::string& file,
+                           const std::string& key_prefix);
+
+/// Generates a lumbar vertebral body with cortical shell, endplates, trabecular BV/TV field,
+/// basivertebral and segmental veins, pedicles, spinal canal, discs and a soft-tissue layer,
+/// centred on the body's centroid (SPEC.md §2), completed (permeability law, routes). Seeded and
+/// deterministic. Throws InputError (file "<arguments>") for bad parameters.
+BoneBlocks generate_vertebra(const VertebraParams& p, VertebraInfo* info = nullptr);
+
+/// True when `p_mm` (scene coordinates) lies inside the generated vertebral body's trabecular
+/// interior: inside the analytic shape by the shell (endplates along z) plus one voxel along every
+/// axis. A cheap check for needle tips before the bone is built; the run checks the voxels.
+bool vertebra_contains(const VertebraParams& p, const std::array<double, 3>& p_mm);
+
 /// Reads a bone file (SPEC.md §2) and checks it: grid types, value ranges, NaN, transforms.
 /// Throws InputError naming the file, the grid and the problem.
 BoneBlocks load_bone(const std::string& vdb_path);
 
 /// Writes a bone as a SPEC.md §2 file (material, porosity, permeability when present).
 void save_bone(const BoneBlocks& bone, const std::string& vdb_path);
+/// save_bone with extra file-level string metadata (provenance: source image, threshold, ...).
+void save_bone(const BoneBlocks& bone, const std::string& vdb_path,
+               const std::vector<std::pair<std::string, std::string>>& metadata);
 
 /// Fills `permeability` from porosity and material by the engine's documented law
 /// (engine/permeability.cpp, PHYSICS.md §L3a) where it is empty, and `route` where it is empty.

@@ -5,8 +5,11 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
+#include "cementflow/import.hpp"
 #include "cementflow/info.hpp"
+#include "cementflow/kyphoplasty.hpp"
 #include "cementflow/needle.hpp"
+#include "cementflow/render.hpp"
 #include "cementflow/report.hpp"
 #include "cementflow/rheology.hpp"
 #include "cementflow/rheology_fit.hpp"

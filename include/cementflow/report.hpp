@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "cementflow/kyphoplasty.hpp"
+
 namespace cementflow {
 
 /// One leak route's tally.
@@ -49,13 +51,25 @@ struct Report {
     double cement_volume_in_bone_ml = 0;
     std::array<bool, 2> endplate_contact{false, false};  ///< inferior, superior
     double max_spread_mm = 0;
+    /// Extension, written when the model has cavity voxels (material 3): cement volume in the
+    /// cavity / its pore volume, and the interdigitation depth (measure_cavity_fill).
+    bool has_cavity = false;
+    double cavity_fill_fraction = 0;
+    double interdigitation_depth_mm = 0;
   } fill;
   double mass_balance_error = 0;
+  /// Extension, kyphoplasty runs: what the balloons did (carve_balloons), written as "kyphoplasty".
+  struct Kyphoplasty {
+    bool present = false;
+    KyphoplastyStats stats;
+  } kyphoplasty;
   /// rows: time_s, injected_ml, injection_pressure_mpa, tip_pressure_kpa
   std::vector<std::array<double, 4>> timeline;
   struct Solver {
     long long pressure_solves = 0, total_iterations = 0, max_iterations = 0, steps = 0;
     long long transport_sweeps = 0;  ///< implicit transport sweeps, all steps
+    std::string preconditioner;      ///< "multigrid" or "jacobi"
+    int multigrid_levels = 0;        ///< levels of the V-cycle (0 with Jacobi)
   } solver;                          ///< extension: solver statistics
 };
 

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "cementflow/bone.hpp"
+#include "cementflow/import.hpp"
+#include "cementflow/kyphoplasty.hpp"
 #include "cementflow/needle.hpp"
 #include "cementflow/rheology.hpp"
 
@@ -32,17 +34,21 @@ std::vector<CannulaSection> cannula_sections(const Needle& n);
 
 /// Where the bone comes from.
 struct BoneSource {
-  enum class Kind { File, Box } kind = Kind::Box;
+  enum class Kind { File, Box, Vertebra, Import } kind = Kind::Box;
   std::string vdb_path;  ///< resolved against the scene file's folder
   BoxPhantom box;
+  VertebraParams vertebra;  ///< for Kind::Vertebra
+  ImportOptions import;     ///< Kind::Import (extension): image paths resolved like vdb_path
 };
 
 /// The injection (SPEC.md §3).
 struct Injection {
-  std::string mode = "vertebroplasty";
-  std::vector<Needle> needles;
-  double flow_rate_m3_s = 5e-8;  ///< total over all needles (3 mL/min)
-  double volume_m3 = 4e-6;       ///< target injected volume
+  std::string mode = "vertebroplasty";  ///< "vertebroplasty" or "kyphoplasty"
+  std::vector<Needle> needles;          ///< kyphoplasty: the filler cannula(s), tips in a cavity
+  std::vector<Balloon> balloons;        ///< kyphoplasty only: carved by make_bone before the fill
+  bool balloon_list = false;            ///< given as a list under "balloons" (for error keys)
+  double flow_rate_m3_s = 5e-8;         ///< total over all needles (3 mL/min)
+  double volume_m3 = 4e-6;              ///< target injected volume
   double start_after_mixing_s = 300;
   double max_pressure_pa = 10e6;  ///< injection-pressure limit (extension: max_pressure_mpa)
   bool stop_at_leak = false;      ///< extension: stop at the first leak
@@ -59,6 +65,8 @@ struct SimulationSettings {
   int max_picard_iterations = 8;
   double corey_exponent = 1;        ///< relative permeability exponent (1 = linear)
   double arrival_saturation = 0.5;  ///< cement fraction that counts as arrival
+  /// Pressure-solve preconditioner: "multigrid" (geometric V-cycle, default) or "jacobi".
+  std::string preconditioner = "multigrid";
 };
 
 /// A whole scene.
@@ -79,7 +87,12 @@ Scene load_scene(const std::string& path);
 /// Parses scene JSON text; `file` names it in errors and resolves relative paths.
 Scene parse_scene(const std::string& json_text, const std::string& file);
 
-/// Loads or generates the scene's bone and completes it (permeability law, routes).
-BoneBlocks make_bone(const Scene& scene);
+/// Loads or generates the scene's bone and completes it (permeability law, routes); for a
+/// kyphoplasty scene it then carves the balloons (carve_balloons) and, when `stats` is given,
+/// stores what they did there. Throws InputError for a bad bone or balloon.
+BoneBlocks make_bone(const Scene& scene, KyphoplastyStats* stats = nullptr);
+
+/// Error-message keys of the scene's balloons ("injection.balloon" or "injection.balloons[i]").
+std::vector<std::string> balloon_keys(const Scene& scene);
 
 }  // namespace cementflow

@@ -57,7 +57,7 @@ cf::Report sample_report() {
   r.fill.max_spread_mm = 21.0;
   r.mass_balance_error = 1.2e-9;
   r.timeline = {{0.0, 0.0, 0.0, 0.0}, {10.0, 0.5, 1.2, 8.0}, {20.0, 2.0 / 3.0, 1e-300, 7e22}};
-  r.solver = {40, 1234, 77, 40};
+  r.solver = {40, 1234, 77, 40, 0, "multigrid", 5};
   return r;
 }
 
@@ -223,4 +223,43 @@ TEST(Report, TimelineCsvMatchesTheTimeline) {
     ++row;
   }
   EXPECT_EQ(row, r.timeline.size());
+}
+
+TEST(Report, KyphoplastyExtensionsOnlyWhenPresent) {
+  // A vertebroplasty without cavity: the SPEC.md §5 "fill" keys only, no "kyphoplasty".
+  const json plain = json::parse(cf::to_json(sample_report()));
+  EXPECT_FALSE(plain["fill"].contains("cavity_fill_fraction"));
+  EXPECT_FALSE(plain["fill"].contains("interdigitation_depth_mm"));
+  EXPECT_FALSE(plain.contains("kyphoplasty"));
+
+  cf::Report r = sample_report();
+  r.fill.has_cavity = true;
+  r.fill.cavity_fill_fraction = 2.0 / 3.0;
+  r.fill.interdigitation_depth_mm = 0.5;
+  r.kyphoplasty.present = true;
+  cf::BalloonStats b;
+  b.balloon_volume_ml = 3.0;
+  b.radius_mm = 1.0 / 7.0;
+  b.cavity_volume_ml = 3.0;
+  b.displaced_bone_volume_ml = 0.1 + 0.2;
+  b.rim_volume_ml = 3.0;
+  b.rim_thickness_mm = 2.1;
+  b.rim_bv_tv = 0.2;
+  b.native_bv_tv = 0.1;
+  r.kyphoplasty.stats.balloons = {b, b};
+  r.kyphoplasty.stats.bone_volume_before_ml = 2.5;
+  r.kyphoplasty.stats.bone_volume_after_ml = 2.5;
+  const json j = json::parse(cf::to_json(r));
+  EXPECT_TRUE(same_bits(j["fill"]["cavity_fill_fraction"].get<double>(), 2.0 / 3.0));
+  EXPECT_TRUE(same_bits(j["fill"]["interdigitation_depth_mm"].get<double>(), 0.5));
+  // The SPEC.md keys are still there, unchanged.
+  EXPECT_TRUE(same_bits(j["fill"]["cement_volume_in_bone_ml"].get<double>(), 3.88));
+  ASSERT_EQ(j["kyphoplasty"]["balloons"].size(), 2u);
+  const json& jb = j["kyphoplasty"]["balloons"][1];
+  EXPECT_TRUE(same_bits(jb["radius_mm"].get<double>(), 1.0 / 7.0));
+  EXPECT_TRUE(same_bits(jb["displaced_bone_volume_ml"].get<double>(), 0.1 + 0.2));
+  for (const char* k : {"balloon_volume_ml", "cavity_volume_ml", "rim_volume_ml",
+                        "rim_thickness_mm", "rim_bv_tv", "native_bv_tv"})
+    EXPECT_TRUE(jb[k].is_number_float()) << k;
+  EXPECT_TRUE(same_bits(j["kyphoplasty"]["bone_volume_after_ml"].get<double>(), 2.5));
 }

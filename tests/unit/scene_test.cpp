@@ -474,18 +474,136 @@ TEST(SceneErrors, NoNeedle) {
 TEST(SceneErrors, SchemaNotOne) {
   EXPECT_TRUE(rejects(with(base_scene(), "/schema", 2), "schema", "got 2"));
 }
-TEST(SceneErrors, Kyphoplasty) {
-  EXPECT_TRUE(rejects(with(base_scene(), "/injection/mode", "kyphoplasty"), "injection.mode",
-                      "kyphoplasty is not supported"));
-}
 TEST(SceneErrors, UnknownMode) {
   EXPECT_TRUE(
       rejects(with(base_scene(), "/injection/mode", "spray"), "injection.mode", "\"spray\""));
 }
 TEST(SceneErrors, BalloonInVertebroplasty) {
   EXPECT_TRUE(rejects(with(base_scene(), "/injection/balloon", json::object()), "injection.balloon",
-                      "kyphoplasty is not supported"));
+                      "no balloon in a vertebroplasty"));
 }
+
+// --- kyphoplasty (PHYSICS.md §M4)
+// ------------------------------------------------------------------
+
+namespace {
+/// base_scene as a kyphoplasty: one balloon at the centre, the filler tip inside it.
+json kp_scene() {
+  json j = base_scene();
+  j["injection"]["mode"] = "kyphoplasty";
+  j["injection"]["balloon"] = {
+      {"center_mm", {0, 0, 0}}, {"axis", {0, 1, 0}}, {"length_mm", 12}, {"volume_ml", 0.8}};
+  j["injection"]["volume_ml"] = 0.8;
+  return j;
+}
+}  // namespace
+
+TEST(SceneKyphoplasty, OneBalloon) {
+  const cf::Scene s = cf::parse_scene(kp_scene().dump(), kFile);
+  EXPECT_EQ(s.injection.mode, "kyphoplasty");
+  ASSERT_EQ(s.injection.balloons.size(), 1u);
+  EXPECT_FALSE(s.injection.balloon_list);
+  EXPECT_TRUE(close(s.injection.balloons[0].length_mm, 12));
+  EXPECT_TRUE(close(s.injection.balloons[0].volume_ml, 0.8));
+  EXPECT_EQ(cf::balloon_keys(s), std::vector<std::string>{"injection.balloon"});
+}
+
+TEST(SceneKyphoplasty, BalloonListAndAxisNormalised) {
+  json j = without(kp_scene(), "/injection/balloon");
+  j["injection"]["balloons"] = {
+      {{"center_mm", {-4, 0, 0}}, {"axis", {0, 3, 4}}, {"length_mm", 10}, {"volume_ml", 0.3}},
+      {{"center_mm", {4, 0, 0}}, {"axis", {0, 1, 0}}, {"length_mm", 10}, {"volume_ml", 0.3}}};
+  const cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  ASSERT_EQ(s.injection.balloons.size(), 2u);
+  EXPECT_TRUE(close(s.injection.balloons[0].axis[1], 0.6));
+  EXPECT_TRUE(close(s.injection.balloons[0].axis[2], 0.8));
+  EXPECT_EQ(cf::balloon_keys(s)[1], "injection.balloons[1]");
+}
+
+TEST(SceneKyphoplasty, MakeBoneCarvesTheBalloon) {
+  const cf::Scene s = cf::parse_scene(kp_scene().dump(), kFile);
+  cf::KyphoplastyStats st;
+  const cf::BoneBlocks b = cf::make_bone(s, &st);
+  ASSERT_EQ(st.balloons.size(), 1u);
+  const auto cavity = std::count(b.material.begin(), b.material.end(), 3);
+  EXPECT_EQ(cavity, st.balloons[0].cavity_voxels);
+  EXPECT_NEAR(static_cast<double>(cavity) * 1e-3, 0.8, 0.5e-3);  // 1 mm voxels
+}
+
+TEST(SceneKyphoplastyErrors, NoBalloon) {
+  EXPECT_TRUE(rejects(without(kp_scene(), "/injection/balloon"), "injection.balloon", "required"));
+}
+TEST(SceneKyphoplastyErrors, BalloonAndBalloons) {
+  json j = kp_scene();
+  j["injection"]["balloons"] = {j["injection"]["balloon"]};
+  EXPECT_TRUE(rejects(j, "injection.balloons", "not both"));
+}
+TEST(SceneKyphoplastyErrors, EmptyBalloonList) {
+  json j = without(kp_scene(), "/injection/balloon");
+  j["injection"]["balloons"] = json::array();
+  EXPECT_TRUE(rejects(j, "injection.balloons", "[]"));
+}
+TEST(SceneKyphoplastyErrors, VolumeNotPositive) {
+  EXPECT_TRUE(rejects(with(kp_scene(), "/injection/balloon/volume_ml", 0),
+                      "injection.balloon.volume_ml", "got 0"));
+  EXPECT_TRUE(rejects(with(kp_scene(), "/injection/balloon/volume_ml", -2),
+                      "injection.balloon.volume_ml", "got -2"));
+}
+TEST(SceneKyphoplastyErrors, VolumeBeyondTheLength) {
+  EXPECT_TRUE(rejects(with(kp_scene(), "/injection/balloon/volume_ml", 1.0),
+                      "injection.balloon.volume_ml", "pi L^3 / 6 = 0.904779 mL"));
+}
+TEST(SceneKyphoplastyErrors, VolumeLargerThanTheBody) {
+  json j = with(kp_scene(), "/injection/balloon/length_mm", 60);
+  EXPECT_TRUE(rejects(with(j, "/injection/balloon/volume_ml", 9), "injection.balloon.volume_ml",
+                      "less than the box phantom's volume (8 mL)"));
+}
+TEST(SceneKyphoplastyErrors, CentreOutsideTheBox) {
+  EXPECT_TRUE(rejects(with(kp_scene(), "/injection/balloon/center_mm", {0, 0, 15}),
+                      "injection.balloon.center_mm", "[0,0,15]"));
+}
+TEST(SceneKyphoplastyErrors, AxisZero) {
+  EXPECT_TRUE(rejects(with(kp_scene(), "/injection/balloon/axis", {0, 0, 0}),
+                      "injection.balloon.axis", "[0,0,0]"));
+}
+TEST(SceneKyphoplastyErrors, LengthMissing) {
+  EXPECT_TRUE(rejects(without(kp_scene(), "/injection/balloon/length_mm"),
+                      "injection.balloon.length_mm", "required"));
+}
+TEST(SceneKyphoplastyErrors, UnknownBalloonKey) {
+  EXPECT_TRUE(rejects(with(kp_scene(), "/injection/balloon/pressure_mpa", 0.85),
+                      "injection.balloon.pressure_mpa", "one of: center_mm"));
+}
+TEST(SceneKyphoplastyErrors, OverlappingBalloonsAtMakeBone) {
+  json j = without(kp_scene(), "/injection/balloon");
+  j["injection"]["balloons"] = {
+      {{"center_mm", {-2, 0, 0}}, {"axis", {0, 1, 0}}, {"length_mm", 10}, {"volume_ml", 0.3}},
+      {{"center_mm", {2, 0, 0}}, {"axis", {0, 1, 0}}, {"length_mm", 10}, {"volume_ml", 0.3}}};
+  const cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  try {
+    cf::make_bone(s);
+    FAIL() << "overlapping balloons accepted";
+  } catch (const cf::InputError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(e.key(), "injection.balloons[1]") << m;
+    EXPECT_EQ(m.rfind(kFile, 0), 0u) << m;
+    EXPECT_NE(m.find("does not overlap injection.balloons[0]"), std::string::npos) << m;
+  }
+}
+TEST(SceneKyphoplastyErrors, BalloonCuttingTheCortexAtMakeBone) {
+  json j = with(kp_scene(), "/bone/generate/shell_mm", 1.0);
+  j = with(j, "/injection/balloon/center_mm", {6, 0, 0});
+  const cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  try {
+    cf::make_bone(s);
+    FAIL() << "a balloon through the shell accepted";
+  } catch (const cf::InputError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(e.key(), "injection.balloon") << m;
+    EXPECT_NE(m.find("cut the cortex"), std::string::npos) << m;
+  }
+}
+
 TEST(SceneErrors, MaxTimeShorterThanInjection) {
   // 4 mL at 3 mL/min takes 80 s.
   EXPECT_TRUE(
@@ -598,9 +716,67 @@ TEST(SceneErrors, ProximalSection) {
       rejects(with(base_scene(), "/injection/needle/proximal", {{"gauge", 8}, {"length_mm", 0}}),
               "injection.needle.proximal.length_mm", "got 0"));
 }
-TEST(SceneErrors, VertebraGenerator) {
-  EXPECT_TRUE(rejects(with(base_scene(), "/bone", {{"generate", {{"kind", "vertebra"}}}}),
-                      "bone.generate.kind", "\"vertebra\""));
+TEST(SceneErrors, UnknownGeneratorKind) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/bone", {{"generate", {{"kind", "cube"}}}}),
+                      "bone.generate.kind", "\"cube\""));
+}
+
+// --- the vertebra generator in a scene ----------------------------------------------------------
+
+json vertebra_scene() {
+  return with(base_scene(), "/bone",
+              {{"generate",
+                {{"kind", "vertebra"},
+                 {"seed", 7},
+                 {"voxel_mm", 2.0},
+                 {"quality", "healthy"},
+                 {"fracture", "wedge"}}}});
+}
+
+TEST(Scene, VertebraKeys) {
+  const cf::Scene s = cf::parse_scene(vertebra_scene().dump(), kFile);
+  ASSERT_EQ(s.bone.kind, cf::BoneSource::Kind::Vertebra);
+  EXPECT_EQ(s.bone.vertebra.seed, 7u);
+  EXPECT_EQ(s.bone.vertebra.voxel_mm, 2.0);
+  EXPECT_FALSE(s.bone.vertebra.osteoporotic);
+  EXPECT_EQ(s.bone.vertebra.fracture, cf::VertebraParams::Fracture::Wedge);
+  // Defaults: seed 1, 0.5 mm, osteoporotic, no fracture.
+  const cf::Scene d = cf::parse_scene(
+      with(base_scene(), "/bone", {{"generate", {{"kind", "vertebra"}}}}).dump(), kFile);
+  EXPECT_EQ(d.bone.vertebra.seed, 1u);
+  EXPECT_EQ(d.bone.vertebra.voxel_mm, 0.5);
+  EXPECT_TRUE(d.bone.vertebra.osteoporotic);
+  EXPECT_EQ(d.bone.vertebra.fracture, cf::VertebraParams::Fracture::None);
+  // make_bone generates it, completed (permeability everywhere in the model).
+  const cf::BoneBlocks b = cf::make_bone(s);
+  EXPECT_GT(b.active_voxels(), 1000u);
+  EXPECT_EQ(b.permeability.size(), 3 * b.num_voxels());
+}
+
+TEST(SceneErrors, VertebraBadValues) {
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/voxel_mm", 0),
+                      "bone.generate.voxel_mm", "got 0"));
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/voxel_mm", -1),
+                      "bone.generate.voxel_mm", "got -1"));
+  // Too fine: over the voxel limit (memory).
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/voxel_mm", 0.05),
+                      "bone.generate.voxel_mm", "voxels"));
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/fracture", "crack"),
+                      "bone.generate.fracture", "\"crack\""));
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/quality", "young"),
+                      "bone.generate.quality", "\"young\""));
+  EXPECT_TRUE(
+      rejects(with(vertebra_scene(), "/bone/generate/seed", -3), "bone.generate.seed", "got -3"));
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/bone/generate/porosity", 0.9),
+                      "bone.generate.porosity", "one of"));
+}
+
+TEST(SceneErrors, VertebraTipOutsideTheBody) {
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/injection/needle/tip_mm", {0, 40, 0}),
+                      "injection.needle.tip_mm", "[0,40,0]"));
+  // In the spinal canal, behind the posterior wall.
+  EXPECT_TRUE(rejects(with(vertebra_scene(), "/injection/needle/tip_mm", {0, -22, 0}),
+                      "injection.needle.tip_mm", "[0,-22,0]"));
 }
 TEST(SceneErrors, BoneVdbAndGenerate) {
   EXPECT_TRUE(rejects(with(base_scene(), "/bone/vdb", "l1.vdb"), "bone", "exactly one of"));

@@ -3,11 +3,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include <unistd.h>
@@ -65,7 +69,8 @@ void print_summary(const cf::Report& r, const std::string& out_dir) {
   if (!out_dir.empty()) std::printf("  outputs           %s\n", out_dir.c_str());
 }
 
-int cmd_run(const std::string& scene_path, std::string out_dir, int threads, bool quiet) {
+int cmd_run(const std::string& scene_path, std::string out_dir, int threads, bool quiet,
+            bool render) {
   cf::Runtime runtime(threads);
   cf::Scene scene = cf::load_scene(scene_path);
   if (out_dir.empty()) out_dir = (std::filesystem::path("out") / scene.name).string();
@@ -82,6 +87,16 @@ int cmd_run(const std::string& scene_path, std::string out_dir, int threads, boo
   if (bar) std::fprintf(stderr, "\n");
   const cf::Report& r = result.report;
   if (!quiet) print_summary(r, out_dir);
+  if (render) {
+    // The run's fill over its bone (the grid the engine ran on: material, porosity, k).
+    cf::RenderOptions ro;
+    ro.out_dir = (std::filesystem::path(out_dir) / "render").string();
+    ro.vtk = true;
+    ro.stem = "fill";
+    const auto files = cf::render_bone(result.fields.grid, &result.fields.cement_fraction, ro);
+    if (!quiet)
+      std::printf("  pictures          %zu files in %s\n", files.size(), ro.out_dir.c_str());
+  }
   if (r.status == "completed" || r.status == "stopped_at_leak") return 0;
   std::fprintf(stderr, "cementflow: %s: simulation %s: %s (outputs written to %s)\n",
                scene_path.c_str(), r.status.c_str(), r.message.c_str(), out_dir.c_str());
@@ -95,6 +110,91 @@ int cmd_generate_box(const cf::BoxPhantom& box, const std::string& out) {
   cf::save_bone(bone, out);
   std::printf("wrote %s: %zu active voxels of %.3g mm in %zu blocks\n", out.c_str(),
               bone.active_voxels(), bone.voxel_mm, bone.num_blocks());
+  return 0;
+}
+
+int cmd_generate_vertebra(cf::VertebraParams p, const std::string& fracture,
+                          const std::string& out) {
+  p.fracture = cf::fracture_from_name(fracture, "<arguments>", "--fracture");
+  try {
+    cf::check_vertebra_params(p, "<arguments>", "");
+  } catch (const cf::InputError& e) {
+    throw cf::InputError("<arguments>", "--voxel-mm", e.value(), e.expected());
+  }
+  cf::Runtime runtime;
+  cf::VertebraInfo info;
+  const cf::BoneBlocks bone = cf::generate_vertebra(p, &info);
+  cf::save_bone(bone, out);
+  double s = 0, s2 = 0, n = 0;
+  for (std::size_t i = 0; i < bone.num_voxels(); ++i)
+    if (bone.material[i] == static_cast<std::int32_t>(cf::Material::Trabecular)) {
+      const double b = 1.0 - static_cast<double>(bone.porosity[i]);
+      s += b;
+      s2 += b * b;
+      n += 1;
+    }
+  const double mean = n > 0 ? s / n : 0,
+               sd = n > 0 ? std::sqrt(std::max(0.0, s2 / n - mean * mean)) : 0;
+  std::printf("wrote %s: %zu active voxels of %.3g mm in %zu blocks\n", out.c_str(),
+              bone.active_voxels(), bone.voxel_mm, bone.num_blocks());
+  std::printf("  %s lumbar body %.1f x %.1f x %.1f mm (W x D x H), %.2f mL, fracture %s\n",
+              p.osteoporotic ? "osteoporotic" : "healthy", info.width_mm, info.depth_mm,
+              info.height_mm, info.body_volume_ml, cf::fracture_name(p.fracture));
+  std::printf("  trabecular BV/TV mean %.4f, sd %.4f (seed %llu)\n", mean, sd,
+              static_cast<unsigned long long>(p.seed));
+  return 0;
+}
+
+int cmd_render(const std::string& path, std::string out_dir, const std::string& at, bool vtk) {
+  cf::Runtime runtime(1);
+  cf::RenderOptions ro;
+  const std::filesystem::path fp(path);
+  if (out_dir.empty()) out_dir = (fp.parent_path() / (fp.stem().string() + "_render")).string();
+  ro.out_dir = out_dir;
+  ro.vtk = vtk;
+  ro.stem = fp.stem().string();
+  if (!at.empty()) {
+    std::istringstream in(at);
+    char c1 = 0, c2 = 0;
+    in >> ro.at_mm[0] >> c1 >> ro.at_mm[1] >> c2 >> ro.at_mm[2];
+    std::string rest;
+    in >> rest;
+    if (in.bad() || c1 != ',' || c2 != ',' || !rest.empty() || !std::isfinite(ro.at_mm[0]) ||
+        !std::isfinite(ro.at_mm[1]) || !std::isfinite(ro.at_mm[2]))
+      throw cf::InputError("<arguments>", "--at", at, "X,Y,Z in mm (three numbers, commas)");
+    ro.has_at = true;
+  }
+  const auto files = cf::render_vdb(path, ro);
+  std::printf("wrote %zu files to %s\n", files.size(), out_dir.c_str());
+  return 0;
+}
+
+int cmd_import(const cf::ImportOptions& opt, const std::string& out) {
+  cf::Runtime runtime(1);
+  const cf::ImportSummary s = cf::import_to_vdb(opt, out);
+  std::printf(
+      "wrote %s: %zu active voxels of %.4g mm (%zu bone voxels, %.2f mL, mean porosity "
+      "%.3f)\n",
+      out.c_str(), s.active_voxels, s.voxel_mm, s.bone_voxels, s.bone_volume_ml,
+      s.mean_bone_porosity);
+  std::printf("  image %zux%zux%zu voxels of %.4g x %.4g x %.4g mm\n", s.image_dims[0],
+              s.image_dims[1], s.image_dims[2], s.image_spacing_mm[0], s.image_spacing_mm[1],
+              s.image_spacing_mm[2]);
+  if (s.mode == "microct") {
+    std::printf("  micro-CT: bone = grey value > %g (%s), BV/TV %.4f at the image resolution\n",
+                s.threshold, s.otsu ? "Otsu" : "given", s.image_bv_tv);
+  } else {
+    std::printf("  label %d: %zu voxels, %.2f mL, mean %.1f HU, mean BV/TV %.3f\n", opt.label_value,
+                s.label_voxels, s.label_volume_ml, s.label_mean_hu, s.label_bv_tv);
+    std::printf("  calibration: BMD = %g * HU + %g mg/cm3, BV/TV = BMD / %g (%s)\n",
+                s.calibration.bmd_slope_mg_cm3_per_hu, s.calibration.bmd_intercept_mg_cm3,
+                s.calibration.tissue_bmd_mg_cm3, s.calibration.source.c_str());
+  }
+  std::printf(
+      "  bone centroid (%.1f, %.1f, %.1f) mm RAS, extent x %.1f..%.1f y %.1f..%.1f z "
+      "%.1f..%.1f\n",
+      s.bone_centroid_mm[0], s.bone_centroid_mm[1], s.bone_centroid_mm[2], s.bone_min_mm[0],
+      s.bone_max_mm[0], s.bone_min_mm[1], s.bone_max_mm[1], s.bone_min_mm[2], s.bone_max_mm[2]);
   return 0;
 }
 
@@ -189,6 +289,9 @@ int main(int argc, char** argv) {
   run->add_option("--threads", threads, "host threads (default: OMP_NUM_THREADS or all cores)")
       ->check(CLI::PositiveNumber);
   run->add_flag("--quiet", quiet, "only warnings and errors");
+  bool run_render = false;
+  run->add_flag("--render", run_render,
+                "also write pictures of the fill over the bone (PNG, .vti) into <out>/render/");
 
   // generate
   auto* gen = app.add_subcommand("generate", "generate a bone model as a VDB file");
@@ -211,6 +314,54 @@ int main(int argc, char** argv) {
   gbox->add_flag("--vein", box.vein,
                  "add a straight basivertebral vein from (0, -Y/4, 0) to the -y face");
   gbox->add_option("--out", gen_out, "output VDB (default box.vdb)");
+
+  auto* gvert = gen->add_subcommand("vertebra", "lumbar vertebra with veins, discs, canal");
+  cf::VertebraParams vert;
+  std::string vert_out = "vertebra.vdb", fracture = "none";
+  bool healthy = false, osteoporotic = false;
+  gvert->add_option("--seed", vert.seed, "random seed: dimensions and BV/TV field (default 1)");
+  gvert->add_option("--voxel-mm", vert.voxel_mm, "voxel edge in mm (default 0.5)");
+  auto* o_osteo = gvert->add_flag("--osteoporotic", osteoporotic,
+                                  "osteoporotic trabecular bone, BV/TV 0.09 (default)");
+  gvert->add_flag("--healthy", healthy, "healthy trabecular bone, BV/TV 0.15")->excludes(o_osteo);
+  gvert->add_option("--fracture", fracture, "none (default), wedge or cleft");
+  gvert->add_option("--out", vert_out, "output VDB (default vertebra.vdb)");
+
+  // render
+  auto* rend = app.add_subcommand(
+      "render", "PNG slices and projections of a bone or fill VDB; --vtk adds a .vti for ParaView");
+  std::string rend_path, rend_out, rend_at;
+  bool rend_vtk = false;
+  rend->add_option("file", rend_path, "bone or fill VDB file")->required();
+  rend->add_option("--out", rend_out, "output folder (default <file stem>_render beside it)");
+  rend->add_option("--at", rend_at, "slice point X,Y,Z in mm (default: cement or bone centroid)");
+  rend->add_flag("--vtk", rend_vtk, "also write <stem>.vti (VTK XML ImageData)");
+
+  // import
+  auto* imp = app.add_subcommand(
+      "import", "micro-CT or clinical CT (+ label mask) -> bone VDB (material, porosity, k)");
+  cf::ImportOptions import_opt;
+  std::string import_out;
+  imp->add_option("image", import_opt.image,
+                  "TIFF folder or .tif, MetaImage .mhd, NIfTI .nii/.nii.gz or a DICOM folder")
+      ->required();
+  imp->add_option("--label", import_opt.label, "label mask (NIfTI etc.) of a clinical CT");
+  imp->add_option("--label-value", import_opt.label_value, "the vertebra's label value");
+  imp->add_option("--threshold", import_opt.threshold,
+                  "micro-CT: bone = grey value > T, or otsu (default otsu)");
+  imp->add_option("--voxel-mm", import_opt.voxel_mm,
+                  "output voxel edge in mm (default: the image's smallest spacing)");
+  imp->add_option("--image-spacing-mm", import_opt.image_spacing_mm,
+                  "voxel size of a TIFF stack (TIFF stores none)");
+  imp->add_option("--calibration", import_opt.calibration,
+                  "JSON: bmd_slope_mg_cm3_per_hu, bmd_intercept_mg_cm3, tissue_bmd_mg_cm3, source");
+  imp->add_option("--sink-layers", import_opt.sink_layers,
+                  "soft-tissue (sink) voxel layers around the model (default 1)");
+  bool no_shell = false;
+  imp->add_flag(
+      "--no-shell", no_shell,
+      "clinical CT: no cortical shell on the label boundary (bone drains to soft tissue)");
+  imp->add_option("--out", import_out, "output bone VDB")->required();
 
   // info
   auto* info =
@@ -250,12 +401,21 @@ int main(int argc, char** argv) {
       std::cout << version_text() << std::endl;
       return 0;
     }
-    if (run->parsed()) return cmd_run(scene_path, out_dir, threads, quiet);
+    if (run->parsed()) return cmd_run(scene_path, out_dir, threads, quiet, run_render);
+    if (gvert->parsed()) {
+      vert.osteoporotic = !healthy;
+      return cmd_generate_vertebra(vert, fracture, vert_out);
+    }
+    if (rend->parsed()) return cmd_render(rend_path, rend_out, rend_at, rend_vtk);
     if (gbox->parsed()) {
       if (!size_mm.empty()) box.size_mm = {size_mm[0], size_mm[1], size_mm[2]};
       box.vein_start_mm = {0, -box.size_mm[1] / 4, 0};  // a quarter of the depth behind the centre
       if (!perm.empty()) box.permeability_m2 = {perm[0], perm[1], perm[2]};
       return cmd_generate_box(box, gen_out);
+    }
+    if (imp->parsed()) {
+      import_opt.cortical_shell = !no_shell;
+      return cmd_import(import_opt, import_out);
     }
     if (info->parsed()) return cmd_info(info_path, info_json);
     if (pre->parsed()) return cmd_presets();
