@@ -303,18 +303,22 @@ void Multigrid::smooth(int l, int steps, bool zero_start, bool forward) {
     for (int s = 0; s < steps; ++s)
       for (int half = 0; half < 2; ++half) {
         const int colour = forward ? half : 1 - half;
-        Kokkos::parallel_for("cementflow::mg::gauss_seidel", Policy(0, n),
-                             kernels::GaussSeidelColour<DView<int*>, DView<int* [6]>, FV, DV>{
-                                 L.active, L.neighbour, L.tx, L.ty, L.tz, L.diag, L.b, L.x,
-                                 colour, zero_start && s == 0 && half == 0});
+        Kokkos::parallel_for(
+            "cementflow::mg::gauss_seidel", Policy(0, n),
+            kernels::GaussSeidelColour<DView<int*>, DView<int* [6]>, FV, DV> {
+              L.active, L.neighbour, L.tx, L.ty, L.tz, L.diag, L.b, L.x, colour,
+                  zero_start&& s == 0 && half == 0
+            });
       }
     return;
   }
   for (int s = 0; s < steps; ++s) {
-    Kokkos::parallel_for("cementflow::mg::jacobi", Policy(0, n),
-                         kernels::JacobiStep<DView<int*>, DView<int* [6]>, FV, DV>{
-                             L.active, L.neighbour, L.tx, L.ty, L.tz, L.diag, L.b, L.x, L.y,
-                             opt_.omega, zero_start && s == 0});
+    Kokkos::parallel_for(
+        "cementflow::mg::jacobi", Policy(0, n),
+        kernels::JacobiStep<DView<int*>, DView<int* [6]>, FV, DV> {
+          L.active, L.neighbour, L.tx, L.ty, L.tz, L.diag, L.b, L.x, L.y, opt_.omega,
+              zero_start&& s == 0
+        });
     std::swap(L.x, L.y);
   }
 }

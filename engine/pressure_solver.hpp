@@ -51,10 +51,12 @@ class PressureSolver {
   /// z = M^-1 r with the chosen preconditioner (for tests).
   void precondition(const DView<double*>& r, DView<double*>& z);
 
- private:
+  /// The Jacobi-PCG path of solve() (public only because CUDA extended lambdas may not live in
+  /// a private member function).
   SolveStats solve_jacobi(const DView<double*>& q, DView<double*>& p, double rel_tol,
                           int max_iterations, double bnorm);
 
+ private:
   const DeviceGrid& grid_;
   Preconditioner preconditioner_;
   std::unique_ptr<Multigrid> mg_;

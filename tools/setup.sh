@@ -61,7 +61,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS=(build-essential cmake ninja-build git ca-certificates patch dpkg-dev pkg-config
   libopenvdb-dev libboost-iostreams-dev libtbb-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev googletest libbenchmark-dev
-  libpng-dev libtiff-dev libeigen3-dev libnifti2-dev libgdcm-dev clang-format ccache)
+  libpng-dev libtiff-dev libeigen3-dev libnifti2-dev libgdcm-dev clang-format ccache
+  libhypre-dev libopenmpi-dev)
 if [ ! -d /usr/local/cuda/include/cccl/thrust ]; then PKGS+=(libthrust-dev libcub-dev); fi
 
 missing=()

@@ -32,6 +32,7 @@ constexpr std::int32_t kTrab = 1, kCort = 2, kCavity = 3, kVein = 4, kDisc = 5, 
 
 /// Index -> voxel number over the active voxels, with the world centres and neighbours.
 struct Dense {
+  explicit Dense(cf::BoneBlocks&&) = delete;  // would dangle: b points at the bone
   const cf::BoneBlocks* b = nullptr;
   std::map<Ijk, std::size_t> at;
   std::vector<Ijk> ijk;
@@ -184,7 +185,8 @@ TEST(Vertebra, EveryTissueIsThere) {
 TEST(Vertebra, CorticalShellIsClosed) {
   // Without a fracture the trabecular bone touches no soft tissue, disc or canal: the shell and
   // endplates close it (veins are the only openings).
-  const Dense d(cf::generate_vertebra(params(1.0)));
+  const cf::BoneBlocks coarse = cf::generate_vertebra(params(1.0));
+  const Dense d(coarse);  // Dense keeps a pointer to the bone: it must outlive d
   for (std::int32_t m : {0, kDisc, kCanal}) EXPECT_FALSE(touches(d, kTrab, m)) << "material " << m;
   EXPECT_TRUE(touches(d, kTrab, kCort));
   EXPECT_TRUE(touches(d, kTrab, kVein));

@@ -139,3 +139,28 @@ TEST(KyphoplastyInputs, CliExitsTwoOnABalloonThroughTheCortex) {
   EXPECT_NE(out.find("cut the cortex"), std::string::npos) << out;
   std::filesystem::remove_all(dir);
 }
+
+TEST(KyphoplastyVertebra, SceneBalloonsCarveTheGeneratedVertebra) {
+  // kp_unipedicular / kp_bipedicular: balloons in the osteoporotic vertebra (1 mm voxels), placed
+  // above the basivertebral plexus at mid-height (a balloon reaching a vein is an input error).
+  // Through the scene path: each cavity holds its balloon's volume to half a voxel, the bone
+  // volume is conserved and the compacted rim is 1-3 mm thick (PHYSICS.md §L6, C).
+  for (const char* name : {"kp_unipedicular", "kp_bipedicular"}) {
+    SCOPED_TRACE(name);
+    const cf::Scene sc = scene(name);
+    ASSERT_EQ(sc.injection.mode, "kyphoplasty");
+    cf::KyphoplastyStats ks;
+    const cf::BoneBlocks bone = cf::make_bone(sc, &ks);
+    ASSERT_EQ(ks.balloons.size(), sc.injection.balloons.size());
+    const double voxel_ml = bone.voxel_mm * bone.voxel_mm * bone.voxel_mm * 1e-3;
+    for (std::size_t i = 0; i < ks.balloons.size(); ++i) {
+      EXPECT_NEAR(ks.balloons[i].cavity_volume_ml, sc.injection.balloons[i].volume_ml,
+                  0.5 * voxel_ml);
+      EXPECT_GE(ks.balloons[i].rim_thickness_mm, 1.0);
+      EXPECT_LE(ks.balloons[i].rim_thickness_mm, 3.0);
+      std::printf("%s balloon %zu: cavity %.4f mL, rim %.2f mm\n", name, i,
+                  ks.balloons[i].cavity_volume_ml, ks.balloons[i].rim_thickness_mm);
+    }
+    EXPECT_NEAR(ks.bone_volume_after_ml, ks.bone_volume_before_ml, 1e-6 * ks.bone_volume_before_ml);
+  }
+}
