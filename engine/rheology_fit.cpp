@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cementflow/errors.hpp"
+#include "engine/output_dir.hpp"
 #include "engine/plot.hpp"
 
 namespace cementflow {
@@ -475,15 +476,9 @@ std::string cement_json(const Rheology& r) {
 
 void write_fit_outputs(const RheometerData& data, const RheologyFit& fit, const std::string& dir) {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir))
-    throw InputError(dir, "--out", dir, "a folder that can be created and written");
+  detail::make_output_dir(dir);
   auto write_text = [&](const std::string& name, const std::string& text) {
-    const fs::path path = fs::path(dir) / name;
-    std::ofstream o(path);
-    o << text;
-    if (!o) throw InputError(path.string(), "--out", dir, "a writable output folder");
+    detail::write_output_text(dir, name, text);
   };
   json j;
   j["data"] = data.file;

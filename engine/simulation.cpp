@@ -23,6 +23,7 @@
 #include "cementflow/version.hpp"
 #include "engine/device_grid.hpp"
 #include "engine/fill_writer.hpp"
+#include "engine/output_dir.hpp"
 #include "engine/pressure_solver.hpp"
 #include "engine/rheology_params.hpp"
 #include "engine/transport.hpp"
@@ -661,15 +662,9 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
 
 void write_outputs(const Scene& scene, const RunResult& result, const std::string& dir) {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir))
-    throw InputError(dir, "--out", dir, "a folder that can be created and written");
+  detail::make_output_dir(dir);
   auto write_text = [&](const std::string& name, const std::string& text) {
-    const fs::path path = fs::path(dir) / name;
-    std::ofstream o(path);
-    o << text;
-    if (!o) throw InputError(path.string(), "--out", dir, "a writable output folder");
+    detail::write_output_text(dir, name, text);
   };
   write_text("report.json", to_json(result.report) + "\n");
   write_text("pressure_curve.csv", timeline_csv(result.report));
