@@ -65,6 +65,18 @@ constexpr double kMinTissue = 800, kMaxTissue = 2000;
 // posterior elements, which are still bone a fluid can slowly cross.
 constexpr double kMinPorosity = 0.05, kMaxPorosity = 0.98;
 
+/// Calls f(p) at the ss^3 sub-sample points (cell centres of an ss^3 split) of the model voxel of
+/// edge h centred at c.
+template <class F>
+void for_each_subsample(const std::array<double, 3>& c, double h, int ss, F&& f) {
+  for (int qz = 0; qz < ss; ++qz)
+    for (int qy = 0; qy < ss; ++qy)
+      for (int qx = 0; qx < ss; ++qx)
+        f(std::array<double, 3>{c[0] + h * ((qx + 0.5) / ss - 0.5),
+                                c[1] + h * ((qy + 0.5) / ss - 0.5),
+                                c[2] + h * ((qz + 0.5) / ss - 0.5)});
+}
+
 int supersampling(double h, const std::array<double, 3>& s) {
   const double m = std::min({s[0], s[1], s[2]});
   return std::clamp(static_cast<int>(std::ceil(h / m - 1e-6)), 1, 32);
@@ -369,17 +381,12 @@ ImportResult import_microct(const ImportOptions& o, const Volume& img) {
       for (int i = 0; i < d.n[0]; ++i) {
         const auto c = d.centre(i, j, k);
         int inside = 0, pores = 0;
-        for (int qz = 0; qz < ss; ++qz)
-          for (int qy = 0; qy < ss; ++qy)
-            for (int qx = 0; qx < ss; ++qx) {
-              const std::array<double, 3> p{c[0] + h * ((qx + 0.5) / ss - 0.5),
-                                            c[1] + h * ((qy + 0.5) / ss - 0.5),
-                                            c[2] + h * ((qz + 0.5) / ss - 0.5)};
-              std::size_t idx;
-              if (!nearest(img, p, idx)) continue;
-              ++inside;
-              pores += img.values[idx] > s.threshold ? 0 : 1;
-            }
+        for_each_subsample(c, h, ss, [&](const std::array<double, 3>& p) {
+          std::size_t idx;
+          if (!nearest(img, p, idx)) return;
+          ++inside;
+          pores += img.values[idx] > s.threshold ? 0 : 1;
+        });
         if (2 * inside < ss * ss * ss) continue;
         d.material[d.at(i, j, k)] = static_cast<std::int32_t>(Material::Trabecular);
         d.porosity[d.at(i, j, k)] = static_cast<float>(static_cast<double>(pores) / inside);
@@ -474,17 +481,12 @@ ImportResult import_clinical(const ImportOptions& o, const Volume& ct) {
         const auto c = d.centre(i, j, k);
         int hits = 0;
         double hu = 0;
-        for (int qz = 0; qz < ss; ++qz)
-          for (int qy = 0; qy < ss; ++qy)
-            for (int qx = 0; qx < ss; ++qx) {
-              const std::array<double, 3> p{c[0] + h * ((qx + 0.5) / ss - 0.5),
-                                            c[1] + h * ((qy + 0.5) / ss - 0.5),
-                                            c[2] + h * ((qz + 0.5) / ss - 0.5)};
-              std::size_t idx;
-              if (!nearest(lab, p, idx) || lab.values[idx] != want) continue;
-              ++hits;
-              hu += trilinear(ct, p);
-            }
+        for_each_subsample(c, h, ss, [&](const std::array<double, 3>& p) {
+          std::size_t idx;
+          if (!nearest(lab, p, idx) || lab.values[idx] != want) return;
+          ++hits;
+          hu += trilinear(ct, p);
+        });
         if (2 * hits < ss * ss * ss) continue;
         const std::size_t at = d.at(i, j, k);
         in_label[at] = 1;

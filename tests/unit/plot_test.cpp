@@ -12,6 +12,7 @@
 
 #include "cementflow/errors.hpp"
 #include "engine/plot.hpp"
+#include "tests/png_read.hpp"
 #include "tests/test_support.hpp"
 
 using cementflow::detail::PlotSeries;
@@ -20,17 +21,7 @@ using cementflow::detail::write_plot_png;
 
 namespace {
 
-std::vector<unsigned char> read_rgb(const std::string& path, int* w, int* h) {
-  png_image img{};
-  img.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_file(&img, path.c_str())) return {};
-  img.format = PNG_FORMAT_RGB;
-  std::vector<unsigned char> buf(PNG_IMAGE_SIZE(img));
-  if (!png_image_finish_read(&img, nullptr, buf.data(), 0, nullptr)) return {};
-  *w = static_cast<int>(img.width);
-  *h = static_cast<int>(img.height);
-  return buf;
-}
+using cementflow::test::read_png_rgb;
 
 std::vector<PlotSeries> two_series() {
   PlotSeries data, fit;
@@ -74,7 +65,7 @@ TEST(Plot, WritesAPngWithAxesTextAndSeries) {
     ASSERT_TRUE(std::filesystem::exists(path));
     EXPECT_GT(std::filesystem::file_size(path), 1000u);
     int w = 0, h = 0;
-    const auto px = read_rgb(path, &w, &h);
+    const auto px = read_png_rgb(path, &w, &h);
     ASSERT_EQ(w, 640);
     ASSERT_EQ(h, 420);
     const long white = count(px, 255, 255, 255), total = static_cast<long>(w) * h;
@@ -137,7 +128,7 @@ TEST(Plot, SinglePointAndConstantDataStillDraw) {
   const std::string path = (dir / "one.png").string();
   write_plot_png(path, PlotSpec{}, {one});
   int w = 0, h = 0;
-  const auto px = read_rgb(path, &w, &h);
+  const auto px = read_png_rgb(path, &w, &h);
   ASSERT_EQ(w, 800);
   EXPECT_GT(count(px, 0, 150, 0), 20);
 }

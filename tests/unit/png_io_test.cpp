@@ -7,25 +7,13 @@
 
 #include "cementflow/errors.hpp"
 #include "engine/png_io.hpp"
+#include "tests/png_read.hpp"
 #include "tests/test_support.hpp"
 
 using cementflow::detail::RgbImage;
 using cementflow::detail::write_png;
 
-namespace {
-// Reads an RGB PNG back into rows of bytes (libpng's simplified API).
-std::vector<unsigned char> read_rgb(const std::string& path, int* w, int* h) {
-  png_image img{};
-  img.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_file(&img, path.c_str())) return {};
-  img.format = PNG_FORMAT_RGB;
-  std::vector<unsigned char> buf(PNG_IMAGE_SIZE(img));
-  if (!png_image_finish_read(&img, nullptr, buf.data(), 0, nullptr)) return {};
-  *w = static_cast<int>(img.width);
-  *h = static_cast<int>(img.height);
-  return buf;
-}
-}  // namespace
+using cementflow::test::read_png_rgb;
 
 TEST(PngIo, WritesSizeAndPixelsThatReadBack) {
   const auto dir = cementflow::test::temp_dir("png_io");
@@ -36,7 +24,7 @@ TEST(PngIo, WritesSizeAndPixelsThatReadBack) {
   const std::string path = (dir / "a.png").string();
   write_png(path, im);
   int w = 0, h = 0;
-  const auto px = read_rgb(path, &w, &h);
+  const auto px = read_png_rgb(path, &w, &h);
   ASSERT_EQ(px.size(), 7u * 3u * 3u);
   EXPECT_EQ(w, 7);
   EXPECT_EQ(h, 3);

@@ -17,6 +17,7 @@
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
 #include "cementflow/render.hpp"
+#include "tests/png_read.hpp"
 #include "tests/test_support.hpp"
 
 namespace cf = cementflow;
@@ -36,14 +37,8 @@ struct Png {
 
 Png read_png(const std::string& path) {
   Png p;
-  png_image img{};
-  img.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_file(&img, path.c_str())) return p;
-  img.format = PNG_FORMAT_RGB;
-  p.px.resize(PNG_IMAGE_SIZE(img));
-  if (!png_image_finish_read(&img, nullptr, p.px.data(), 0, nullptr)) return Png{};
-  p.w = static_cast<int>(img.width);
-  p.h = static_cast<int>(img.height);
+  p.px = cementflow::test::read_png_rgb(path, &p.w, &p.h);
+  if (p.px.empty()) return Png{};
   return p;
 }
 
