@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "engine/pressure_solver.hpp"
+#include "kernels/block_stencil.hpp"
 #include "kernels/multigrid_kernels.hpp"
 
 namespace cementflow::detail {
@@ -157,6 +158,19 @@ Multigrid::Multigrid(const DeviceGrid& fine, MultigridOptions options)
 
     const std::string tag = "cementflow::mg::l" + std::to_string(levels_.size());
     levels_.back().parent = upload(parent, tag + "::parent_of_finer");
+    {
+      // Block-level map for the host block kernels: each fine block lies in one octant of one
+      // coarse block (block origins are multiples of 8, so 2:1 halves block coordinates).
+      std::vector<int> cblock(geo.block.size()), oct(geo.block.size());
+      for (size_t fb = 0; fb < geo.block.size(); ++fb) {
+        const auto& b = geo.block[fb];
+        const std::array<int, 3> c{floor_div(b[0], 2), floor_div(b[1], 2), floor_div(b[2], 2)};
+        cblock[fb] = cg.find(c);
+        oct[fb] = (b[0] - 2 * c[0]) + 2 * (b[1] - 2 * c[1]) + 4 * (b[2] - 2 * c[2]);
+      }
+      levels_.back().coarse_block = upload(cblock, tag + "::coarse_block_of_finer");
+      levels_.back().octant = upload(oct, tag + "::octant_of_finer");
+    }
     Level lc;
     lc.nblocks = cg.nblocks();
     lc.active_count = count;
@@ -189,6 +203,7 @@ Multigrid::Multigrid(const DeviceGrid& fine, MultigridOptions options)
       L.x = DView<double*>(tag + "::x", n);
     }
     L.y = DView<double*>(tag + "::y", n);
+    L.inv_diag = DView<double*>(tag + "::inv_diag", n);
   }
 
   // Compact numbering of the coarsest level's active voxels for the dense solve.
@@ -208,8 +223,9 @@ void Multigrid::update(const PressureOperator& op) {
   L0.tz = op.tz;
   L0.tb = op.tb;
   L0.diag = op.diag;
-  for (size_t l = 1; l < levels_.size(); ++l) {
-    const Level& F = levels_[l - 1];
+  for (size_t l = 0; l < levels_.size(); ++l) {
+    if (l > 0) {
+      const Level& F = levels_[l - 1];
     Level& C = levels_[l];
     const int n = C.nblocks * kernels::kBlockVoxels;
     Kokkos::parallel_for(
@@ -220,6 +236,12 @@ void Multigrid::update(const PressureOperator& op) {
     Kokkos::parallel_for("cementflow::mg::coarse_diagonal", Policy(0, n),
                          kernels::AssembleDiagonal<IntV, NbV, FV, DV>{C.active, C.neighbour, C.tx,
                                                                       C.ty, C.tz, C.tb, C.diag});
+    }
+    const Level& L = levels_[l];
+    const auto diag = L.diag, inv = L.inv_diag;
+    Kokkos::parallel_for(
+        "cementflow::mg::inverse_diagonal", Policy(0, L.nblocks * kernels::kBlockVoxels),
+        KOKKOS_LAMBDA(int i) { inv(i) = 1.0 / diag(i); });
   }
 
   // Dense Cholesky of the coarsest operator (host; a few hundred unknowns).
@@ -303,12 +325,18 @@ void Multigrid::smooth(int l, int steps, bool zero_start, bool forward) {
     for (int s = 0; s < steps; ++s)
       for (int half = 0; half < 2; ++half) {
         const int colour = forward ? half : 1 - half;
-        Kokkos::parallel_for(
-            "cementflow::mg::gauss_seidel", Policy(0, n),
-            kernels::GaussSeidelColour<DView<int*>, DView<int* [6]>, FV, DV> {
-              L.active, L.neighbour, L.tx, L.ty, L.tz, L.diag, L.b, L.x, colour,
-                  zero_start&& s == 0 && half == 0
-            });
+        const bool zero = zero_start && s == 0 && half == 0;
+        if (block_kernels()) {
+          Kokkos::parallel_for(
+              "cementflow::mg::gauss_seidel_blocks", Policy(0, L.nblocks),
+              kernels::BlockGaussSeidelColour<DView<int* [6]>, FV, DV>{
+                  L.neighbour, L.tx, L.ty, L.tz, L.inv_diag, L.b, L.x, colour, zero});
+        } else {
+          Kokkos::parallel_for(
+              "cementflow::mg::gauss_seidel", Policy(0, n),
+              kernels::GaussSeidelColour<DView<int*>, DView<int* [6]>, FV, DV>{
+                  L.active, L.neighbour, L.tx, L.ty, L.tz, L.inv_diag, L.b, L.x, colour, zero});
+        }
       }
     return;
   }
@@ -333,14 +361,26 @@ void Multigrid::cycle(int l) {
   Level& F = levels_[static_cast<size_t>(l)];
   Level& C = levels_[static_cast<size_t>(l) + 1];
   smooth(l, opt_.pre_smooth, true, true);
-  Kokkos::parallel_for(
-      "cementflow::mg::restrict_residual", Policy(0, C.nblocks * kernels::kBlockVoxels),
-      kernels::RestrictResidual<DView<int* [8]>, DView<int* [6]>, FV, DV> {
-        C.children, F.neighbour, F.tx, F.ty, F.tz, F.diag, F.b, F.x, C.b
-      });
+  if (block_kernels()) {
+    Kokkos::parallel_for("cementflow::mg::restrict_residual_blocks", Policy(0, F.nblocks),
+                         kernels::BlockRestrictResidual<DView<int* [6]>, DView<int*>, FV, DV>{
+                             F.neighbour, F.coarse_block, F.octant, F.tx, F.ty, F.tz, F.diag, F.b,
+                             F.x, C.b});
+  } else {
+    Kokkos::parallel_for(
+        "cementflow::mg::restrict_residual", Policy(0, C.nblocks * kernels::kBlockVoxels),
+        kernels::RestrictResidual<DView<int* [8]>, DView<int* [6]>, FV, DV>{
+            C.children, F.neighbour, F.tx, F.ty, F.tz, F.diag, F.b, F.x, C.b});
+  }
   cycle(l + 1);
-  Kokkos::parallel_for("cementflow::mg::prolong", Policy(0, F.nblocks * kernels::kBlockVoxels),
-                       kernels::ProlongAdd<DView<int*>, DV>{F.parent, C.x, F.x});
+  if (block_kernels()) {
+    Kokkos::parallel_for("cementflow::mg::prolong_blocks", Policy(0, F.nblocks),
+                         kernels::BlockProlongAdd<DView<int*>, DView<int*>, DV>{
+                             F.coarse_block, F.octant, F.active, C.x, F.x});
+  } else {
+    Kokkos::parallel_for("cementflow::mg::prolong", Policy(0, F.nblocks * kernels::kBlockVoxels),
+                         kernels::ProlongAdd<DView<int*>, DV>{F.parent, C.x, F.x});
+  }
   smooth(l, opt_.post_smooth, false, false);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/device_grid.hpp"
+#include "kernels/block_stencil.hpp"
 
 namespace cementflow::detail {
 
@@ -27,6 +28,8 @@ struct MultigridOptions {
   float coarse_scale = 0.6f;        ///< alpha: coarse operator = alpha P^T A P
   int max_coarsest_unknowns = 600;  ///< coarsen until at most this many active voxels remain
   int max_levels = 16;
+  /// Use the per-voxel (GPU) kernels even on a host backend (tests compare the two forms).
+  bool voxel_kernels = false;
 };
 
 class Multigrid {
@@ -52,12 +55,15 @@ class Multigrid {
     DView<int*> active;        // >= 0 active, -1 inactive (the fine level: the material)
     DView<int* [8]> children;  // levels >= 1: fine (l-1) voxel of each child, -1 none
     DView<int*> parent;        // levels < last: voxel of level l+1 holding this one, -1 inactive
+    DView<int*> coarse_block;  // levels < last: block of level l+1 holding each block
+    DView<int*> octant;        // and the octant of it (bit 0: x, 1: y, 2: z)
     DView<float*> tx, ty, tz, tb;
-    DView<double*> diag;
+    DView<double*> diag, inv_diag;
     DView<double*> b, x, y;  // right-hand side, iterate, Jacobi scratch
   };
 
   void cycle(int l);
+  bool block_kernels() const { return kernels::kHostBlockKernels && !opt_.voxel_kernels; }
   void smooth(int l, int steps, bool zero_start, bool forward);
   void coarse_solve();
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/block_stencil.hpp"
 #include "kernels/pressure_kernels.hpp"
 
 namespace cementflow::detail {
@@ -72,9 +73,15 @@ void PressureSolver::apply(const DView<double*>& x, DView<double*>& y) const {
   using NbV = DView<int* [6]>;
   using FV = DView<float*>;
   using DV = DView<double*>;
-  Kokkos::parallel_for(
-      "cementflow::pressure::matvec", Policy(0, static_cast<int>(grid_.num_voxels())),
-      kernels::MatVec<NbV, FV, DV, DV>{grid_.neighbour, op_.tx, op_.ty, op_.tz, op_.diag, x, y});
+  if constexpr (kernels::kHostBlockKernels) {
+    Kokkos::parallel_for("cementflow::pressure::matvec_blocks", Policy(0, grid_.nblocks),
+                         kernels::BlockMatVec<NbV, FV, DV, DV>{grid_.neighbour, op_.tx, op_.ty,
+                                                               op_.tz, op_.diag, x, y});
+  } else {
+    Kokkos::parallel_for(
+        "cementflow::pressure::matvec", Policy(0, static_cast<int>(grid_.num_voxels())),
+        kernels::MatVec<NbV, FV, DV, DV>{grid_.neighbour, op_.tx, op_.ty, op_.tz, op_.diag, x, y});
+  }
 }
 
 SolveStats PressureSolver::solve(const DView<double*>& q, DView<double*>& p, double rel_tol,

@@ -81,7 +81,7 @@ struct JacobiStep {
 };
 
 /// One colour of a red-black Gauss-Seidel sweep, in place: voxels whose parity (x + y + z) & 1
-/// equals `colour` get x = (b + sum_j T_ij x_j) / diag. Block origins are multiples of 8, so the
+/// equals `colour` get x = (b + sum_j T_ij x_j) / diag (times the stored inverse). Block origins are multiples of 8, so the
 /// parity of the local coordinates is the global one and the colours never touch each other.
 /// With `zero_start` the input x is taken as zero: this colour gets b / diag, the other 0.
 template <class ActiveView, class NbView, class FloatView, class DoubleView>
@@ -89,7 +89,7 @@ struct GaussSeidelColour {
   ActiveView active;
   NbView nb;
   FloatView tx, ty, tz;
-  DoubleView diag, b, x;
+  DoubleView inv_diag, b, x;
   int colour;
   bool zero_start;
 
@@ -97,7 +97,7 @@ struct GaussSeidelColour {
     const int v = i % kBlockVoxels;
     const int parity = (local_x(v) + local_y(v) + local_z(v)) & 1;
     if (active(i) < 0) {
-      x(i) = b(i) / diag(i);  // a decoupled row (diag 1): its exact solution
+      x(i) = b(i) * inv_diag(i);  // a decoupled row (diag 1): its exact solution
       return;
     }
     if (parity != colour) {
@@ -105,7 +105,7 @@ struct GaussSeidelColour {
       return;
     }
     if (zero_start) {
-      x(i) = b(i) / diag(i);
+      x(i) = b(i) * inv_diag(i);
       return;
     }
     const int blk = i / kBlockVoxels;
@@ -114,7 +114,7 @@ struct GaussSeidelColour {
       const int j = neighbour_voxel(nb, blk, v, d);
       if (j >= 0) s += face_t(tx, ty, tz, i, j, d) * x(j);
     }
-    x(i) = s / diag(i);
+    x(i) = s * inv_diag(i);
   }
 };
 
