@@ -237,7 +237,18 @@ void Multigrid::update(const PressureOperator& op) {
                          kernels::AssembleDiagonal<IntV, NbV, FV, DV>{C.active, C.neighbour, C.tx,
                                                                       C.ty, C.tz, C.tb, C.diag});
     }
-    const Level& L = levels_[l];
+    Level& L = levels_[l];
+    if (block_kernels()) {
+      const size_t nf = static_cast<size_t>(L.nblocks) * kernels::kFacesPerBlock;
+      if (l == 0 && op.faces.extent(0) == nf) {
+        L.faces = op.faces;
+      } else {
+        if (L.faces.extent(0) != nf)
+          L.faces = DView<float*>("cementflow::mg::packed_faces", nf);
+        Kokkos::parallel_for("cementflow::mg::pack_faces", Policy(0, L.nblocks),
+                             kernels::PackFaces<NbV, FV>{L.neighbour, L.tx, L.ty, L.tz, L.faces});
+      }
+    }
     const auto diag = L.diag, inv = L.inv_diag;
     Kokkos::parallel_for(
         "cementflow::mg::inverse_diagonal", Policy(0, L.nblocks * kernels::kBlockVoxels),
@@ -321,7 +332,7 @@ void Multigrid::smooth(int l, int steps, bool zero_start, bool forward) {
     return;
   }
   if (opt_.smoother == MultigridOptions::Smoother::RedBlackGaussSeidel) {
-    // Pre-smoothing red then black, post-smoothing black then red: the V-cycle stays symmetric.
+    // Pre-smoothing red then black, post-smoothing black then red: the cycle stays symmetric.
     for (int s = 0; s < steps; ++s)
       for (int half = 0; half < 2; ++half) {
         const int colour = forward ? half : 1 - half;
@@ -330,7 +341,7 @@ void Multigrid::smooth(int l, int steps, bool zero_start, bool forward) {
           Kokkos::parallel_for(
               "cementflow::mg::gauss_seidel_blocks", Policy(0, L.nblocks),
               kernels::BlockGaussSeidelColour<DView<int* [6]>, FV, DV>{
-                  L.neighbour, L.tx, L.ty, L.tz, L.inv_diag, L.b, L.x, colour, zero});
+                  L.neighbour, L.faces, L.inv_diag, L.b, L.x, colour, zero});
         } else {
           Kokkos::parallel_for(
               "cementflow::mg::gauss_seidel", Policy(0, n),
@@ -351,7 +362,7 @@ void Multigrid::smooth(int l, int steps, bool zero_start, bool forward) {
   }
 }
 
-void Multigrid::cycle(int l) {
+void Multigrid::cycle(int l, bool zero_start) {
   if (l + 1 == levels()) {
     coarse_solve();
     return;
@@ -360,19 +371,22 @@ void Multigrid::cycle(int l) {
   using DV = DView<double*>;
   Level& F = levels_[static_cast<size_t>(l)];
   Level& C = levels_[static_cast<size_t>(l) + 1];
-  smooth(l, opt_.pre_smooth, true, true);
+  smooth(l, opt_.pre_smooth, zero_start, true);
   if (block_kernels()) {
     Kokkos::parallel_for("cementflow::mg::restrict_residual_blocks", Policy(0, F.nblocks),
                          kernels::BlockRestrictResidual<DView<int* [6]>, DView<int*>, FV, DV>{
-                             F.neighbour, F.coarse_block, F.octant, F.tx, F.ty, F.tz, F.diag, F.b,
-                             F.x, C.b});
+                             F.neighbour, F.coarse_block, F.octant, F.faces, F.diag, F.b, F.x,
+                             C.b});
   } else {
     Kokkos::parallel_for(
         "cementflow::mg::restrict_residual", Policy(0, C.nblocks * kernels::kBlockVoxels),
         kernels::RestrictResidual<DView<int* [8]>, DView<int* [6]>, FV, DV>{
             C.children, F.neighbour, F.tx, F.ty, F.tz, F.diag, F.b, F.x, C.b});
   }
-  cycle(l + 1);
+  // V-cycle: one visit of the coarser level; W-cycle: two (the second from the first's result).
+  // The coarsest level is solved exactly: once is enough.
+  const int visits = l + 2 == levels() ? 1 : opt_.cycle_index;
+  for (int visit = 0; visit < visits; ++visit) cycle(l + 1, visit == 0);
   if (block_kernels()) {
     Kokkos::parallel_for("cementflow::mg::prolong_blocks", Policy(0, F.nblocks),
                          kernels::BlockProlongAdd<DView<int*>, DView<int*>, DV>{
@@ -392,7 +406,7 @@ void Multigrid::apply(const DView<double*>& r, DView<double*>& z) {
     // The fine grid is already small: the dense solve is exact.
     coarse_solve();
   } else {
-    cycle(0);
+    cycle(0, true);
   }
   if (L0.x.data() != z.data()) {
     Kokkos::deep_copy(z, L0.x);

@@ -34,6 +34,9 @@ PressureSolver::PressureSolver(const DeviceGrid& grid, Preconditioner preconditi
   op_.tz = DView<float*>("cementflow::pressure::tz", n);
   op_.tb = DView<float*>("cementflow::pressure::tb", n);
   op_.diag = DView<double*>("cementflow::pressure::diag", n);
+  if (kernels::kHostBlockKernels)
+    op_.faces = DView<float*>("cementflow::pressure::packed_faces",
+                              static_cast<size_t>(grid.nblocks) * kernels::kFacesPerBlock);
   r_ = DView<double*>("cementflow::pressure::r", n);
   z_ = DView<double*>("cementflow::pressure::z", n);
   d_ = DView<double*>("cementflow::pressure::d", n);
@@ -55,6 +58,10 @@ void PressureSolver::assemble(const DView<double*>& lambda) {
       "cementflow::pressure::assemble_diagonal", Policy(0, n),
       kernels::AssembleDiagonal<IntV, NbV, FV, DV>{grid_.material, grid_.neighbour, op_.tx, op_.ty,
                                                    op_.tz, op_.tb, op_.diag});
+  if (kernels::kHostBlockKernels)
+    Kokkos::parallel_for("cementflow::pressure::pack_faces", Policy(0, grid_.nblocks),
+                         kernels::PackFaces<NbV, FV>{grid_.neighbour, op_.tx, op_.ty, op_.tz,
+                                                     op_.faces});
   if (mg_) mg_->update(op_);
 }
 
@@ -75,8 +82,8 @@ void PressureSolver::apply(const DView<double*>& x, DView<double*>& y) const {
   using DV = DView<double*>;
   if constexpr (kernels::kHostBlockKernels) {
     Kokkos::parallel_for("cementflow::pressure::matvec_blocks", Policy(0, grid_.nblocks),
-                         kernels::BlockMatVec<NbV, FV, DV, DV>{grid_.neighbour, op_.tx, op_.ty,
-                                                               op_.tz, op_.diag, x, y});
+                         kernels::BlockMatVec<NbV, FV, DV, DV>{grid_.neighbour, op_.faces,
+                                                               op_.diag, x, y});
   } else {
     Kokkos::parallel_for(
         "cementflow::pressure::matvec", Policy(0, static_cast<int>(grid_.num_voxels())),
@@ -95,7 +102,7 @@ SolveStats PressureSolver::solve(const DView<double*>& q, DView<double*>& p, dou
   }
   if (!mg_) return solve_jacobi(q, p, rel_tol, max_iterations, bnorm);
 
-  // Multigrid-preconditioned CG (Saad, Alg. 9.1, with M^-1 one symmetric V-cycle).
+  // Multigrid-preconditioned CG (Saad, Alg. 9.1, with M^-1 one symmetric multigrid cycle).
   const int n = static_cast<int>(grid_.num_voxels());
   SolveStats st;
   auto r = r_, z = z_, d = d_, ad = ad_;

@@ -1,7 +1,7 @@
 #pragma once
 // Matrix-free preconditioned conjugate gradients for the pressure equation on the block grid
 // (DESIGN.md, "Numerics"): float coefficients, double iterate and double reductions, a geometric
-// multigrid V-cycle (engine/multigrid.hpp) or Jacobi as the preconditioner, warm start from the
+// multigrid cycle (engine/multigrid.hpp) or Jacobi as the preconditioner, warm start from the
 // caller's p.
 
 #include <memory>
@@ -15,6 +15,9 @@ namespace cementflow::detail {
 struct PressureOperator {
   DView<float*> tx, ty, tz, tb;
   DView<double*> diag;
+  /// tx, ty, tz packed per block for the host block kernels (kernels/block_stencil.hpp); empty
+  /// on a GPU backend.
+  DView<float*> faces;
 };
 
 struct SolveStats {
