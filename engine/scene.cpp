@@ -827,7 +827,7 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
     const Obj o = root.object("simulation");
     o.allow({"max_time_s", "output_interval_s", "pressure_tolerance", "max_solver_iterations",
              "courant", "picard_tolerance", "max_picard_iterations", "corey_exponent",
-             "arrival_saturation", "preconditioner"});
+             "arrival_saturation", "preconditioner", "inexact_picard"});
     s.max_time_s = o.number("max_time_s", kPositive, "a positive time in s", s.max_time_s);
     s.output_interval_s =
         o.number("output_interval_s", kPositive, "a positive interval in s", s.output_interval_s);
@@ -846,6 +846,7 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
         o.number("corey_exponent", kPositive, "a positive Corey exponent", s.corey_exponent);
     s.arrival_saturation = o.number("arrival_saturation", kUnitOpenClosed,
                                     "a cement fraction in (0, 1]", s.arrival_saturation);
+    s.inexact_picard = o.boolean("inexact_picard", s.inexact_picard);
     if (o.has("preconditioner")) {
       const char* pc_expected = "\"multigrid\" or \"jacobi\"";
       s.preconditioner = o.string("preconditioner", pc_expected);

@@ -65,8 +65,10 @@ struct SimulationSettings {
   int max_picard_iterations = 8;
   double corey_exponent = 1;        ///< relative permeability exponent (1 = linear)
   double arrival_saturation = 0.5;  ///< cement fraction that counts as arrival
-  /// Pressure-solve preconditioner: "multigrid" (geometric V-cycle, default) or "jacobi".
+  /// Pressure-solve preconditioner: "multigrid" (geometric W-cycle, default) or "jacobi".
   std::string preconditioner = "multigrid";
+  /// Picard iterates solved loosely, the last one polished to pressure_tolerance (extension).
+  bool inexact_picard = true;
 };
 
 /// A whole scene.

@@ -156,7 +156,8 @@ TEST(Scene, ExtensionsAreRead) {
                      {"picard_tolerance", 1e-4},
                      {"max_picard_iterations", 3},
                      {"corey_exponent", 2},
-                     {"arrival_saturation", 0.25}};
+                     {"arrival_saturation", 0.25},
+                     {"inexact_picard", false}};
   const cf::Scene s = cf::parse_scene(j.dump(), kFile);
   EXPECT_TRUE(close(s.injection.max_pressure_pa, 6.5e6));
   EXPECT_TRUE(s.injection.stop_at_leak);
@@ -167,6 +168,9 @@ TEST(Scene, ExtensionsAreRead) {
   EXPECT_EQ(s.simulation.max_picard_iterations, 3);
   EXPECT_TRUE(close(s.simulation.corey_exponent, 2));
   EXPECT_TRUE(close(s.simulation.arrival_saturation, 0.25));
+  EXPECT_FALSE(s.simulation.inexact_picard);
+  EXPECT_TRUE(cf::parse_scene(base_scene().dump(), kFile).simulation.inexact_picard)
+      << "inexact Picard is the default";
 }
 
 TEST(Scene, DirectionsAreNormalised) {
@@ -389,6 +393,8 @@ TEST(SceneErrors, WrongTypeString) {
 TEST(SceneErrors, WrongTypeBool) {
   EXPECT_TRUE(rejects(with(base_scene(), "/injection/stop_at_leak", "yes"),
                       "injection.stop_at_leak", "\"yes\""));
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"inexact_picard", 1}}),
+                      "simulation.inexact_picard", "1"));
 }
 TEST(SceneErrors, WrongTypeSection) {
   EXPECT_TRUE(rejects(with(base_scene(), "/injection", 5), "injection", "5"));
