@@ -250,20 +250,17 @@ void tally(const detail::DeviceGrid& grid, const DView<double*>& s, const DView<
 /// (the Picard convergence measure).
 double update_cement_viscosity(const detail::DeviceGrid& grid, const kernels::RheologyParams& rheo,
                                const kernels::CureParams& cure, double t_body, double fresh_state,
-                               const DView<double*>& s, const DView<double*>& q,
-                               const DView<double*>& speed, const DView<double*>& cure_state,
-                               const DView<double*>& mu) {
+                               const DView<double*>& k_geo, const DView<double*>& s,
+                               const DView<double*>& q, const DView<double*>& speed,
+                               const DView<double*>& cure_state, const DView<double*>& mu) {
   const auto mat = grid.material;
   const auto phi = grid.porosity;
-  const auto kx = grid.kx, ky = grid.ky, kz = grid.kz;
   double change = 0;
   Kokkos::parallel_reduce(
       "cementflow::simulation::picard_viscosity", Policy(0, static_cast<int>(grid.num_voxels())),
       KOKKOS_LAMBDA(int i, double& m) {
         if (mat(i) < 0 || phi(i) <= 0) return;
-        const double kg = kernels::math::pow(
-            static_cast<double>(kx(i)) * static_cast<double>(ky(i)) * static_cast<double>(kz(i)),
-            1.0 / 3.0);
+        const double kg = k_geo(i);
         const double f =
             cure.model == kernels::CureParams::none
                 ? 1.0
@@ -376,6 +373,17 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       mu, viscosity(shifted_rheology(scene.cement, cure_viscosity_factor(cure, syringe_state,
                                                                          cure.body_temperature_c)),
                     1.0));
+  // Geometric-mean permeability per voxel, the k of the Christopher–Middleman closure (§L4).
+  DView<double*> k_geo("cementflow::simulation::k_geo", n);
+  {
+    const auto kx = grid.kx, ky = grid.ky, kz = grid.kz;
+    Kokkos::parallel_for(
+        "cementflow::simulation::k_geo", Policy(0, n), KOKKOS_LAMBDA(int i) {
+          k_geo(i) = kernels::math::pow(static_cast<double>(kx(i)) * static_cast<double>(ky(i)) *
+                                            static_cast<double>(kz(i)),
+                                        1.0 / 3.0);
+        });
+  }
   const double mu_m = scene.marrow_viscosity_pa_s;
   const double corey = sim.corey_exponent;
 
@@ -402,7 +410,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     // --- pressure and viscosity (Picard) -----------------------------------------------------
     // A curing Newtonian cement's viscosity depends on the cure state only: set it once.
     if (newtonian && curing)
-      update_cement_viscosity(grid, rheo, cure_p, t_body_k, syringe_state, s, q, speed, cure_state,
+      update_cement_viscosity(grid, rheo, cure_p, t_body_k, syringe_state, k_geo, s, q, speed, cure_state,
                               mu);
     // Inexact Picard: while the viscosity is still moving, the pressure only has to be good to
     // a fraction of that change, so the Picard iterates are solved to a loose tolerance
@@ -438,8 +446,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       if (!(solved = pressure_solve(loose_tol))) break;
       transport.velocity(solver.op(), p, vel, speed);
       if (newtonian) break;
-      const double change = update_cement_viscosity(grid, rheo, cure_p, t_body_k, syringe_state, s,
-                                                    q, speed, cure_state, mu);
+      const double change = update_cement_viscosity(grid, rheo, cure_p, t_body_k, syringe_state,
+                                                    k_geo, s, q, speed, cure_state, mu);
       if (change <= sim.picard_tolerance) break;
     }
     if (solved && loose_tol > sim.pressure_tolerance) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "kernels/block_stencil.hpp"
 #include "kernels/transport_kernels.hpp"
 
 namespace cementflow::detail {
@@ -209,6 +210,13 @@ void Transport::velocity(const PressureOperator& op, const DView<double*>& p, DV
   const auto mat = grid_.material;
   const auto tx = op.tx, ty = op.ty, tz = op.tz;
   const double area = grid_.h_m * grid_.h_m;
+  if (kernels::kHostBlockKernels && op.faces.extent(0) > 0) {
+    Kokkos::parallel_for(
+        "cementflow::transport::velocity_blocks", Policy(0, grid_.nblocks),
+        kernels::BlockVelocity<DView<int* [6]>, DView<float*>, DView<double*>, DView<float*>>{
+            nb, op.faces, p, vel3, speed, area});
+    return;
+  }
   Kokkos::parallel_for(
       "cementflow::transport::velocity", Policy(0, static_cast<int>(grid_.num_voxels())),
       KOKKOS_LAMBDA(int i) {

@@ -21,6 +21,7 @@
 #include <type_traits>
 
 #include "kernels/grid_kernels.hpp"
+#include "kernels/kokkos_math.hpp"
 
 namespace cementflow::kernels {
 
@@ -210,6 +211,53 @@ struct BlockGaussSeidelColour {
         line_relax(f, h, b.data() + i, inv_diag.data() + i, y, z, out);
         // Only this colour is written: the other one is read by neighbouring blocks meanwhile.
         for (int xx = (colour + y + z) & 1; xx < 8; xx += 2) x(i + xx) = out[xx];
+      }
+  }
+};
+
+/// Darcy velocity per voxel from the pressure, one block per call: per axis the average of the
+/// two face fluxes (m/s) and the average of their magnitudes (the speed), in the per-voxel
+/// kernel's order (engine/transport.cpp, Transport::velocity).
+template <class NbView, class FloatView, class DoubleView, class VelView>
+struct BlockVelocity {
+  NbView nb;
+  FloatView faces;  // packed
+  DoubleView p;
+  VelView vel3;       // 3 per voxel
+  DoubleView speed;
+  double area;        // voxel face area, m^2
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int blk) const {
+    double h[kHaloVoxels];
+    gather_halo(nb, blk, p, h);
+    const long base = static_cast<long>(blk) * kBlockVoxels;
+    const float* f = faces.data() + static_cast<long>(blk) * kFacesPerBlock;
+    for (int z = 0; z < 8; ++z)
+      for (int y = 0; y < 8; ++y) {
+        const double* c = h + halo_index(0, y, z);
+        const float* lx = f + (z * 8 + y) * 9;
+        const float* ly = f + 576 + (z * 9 + y) * 8;
+        const float* lz = f + 1152 + (z * 8 + y) * 8;
+        const long i0 = base + 8 * y + 64 * z;
+        for (int x = 0; x < 8; ++x) {
+          // Face fluxes out of the voxel, T (p_i - p_j), in the order -x, +x, -y, +y, -z, +z.
+          const double fl[6] = {static_cast<double>(lx[x]) * (c[x] - c[x - 1]),
+                                static_cast<double>(lx[x + 1]) * (c[x] - c[x + 1]),
+                                static_cast<double>(ly[x]) * (c[x] - c[x - kHaloDim]),
+                                static_cast<double>(ly[x + 8]) * (c[x] - c[x + kHaloDim]),
+                                static_cast<double>(lz[x]) * (c[x] - c[x - kHaloDim * kHaloDim]),
+                                static_cast<double>(lz[x + 64]) *
+                                    (c[x] - c[x + kHaloDim * kHaloDim])};
+          double u[3] = {0, 0, 0}, mag[3] = {0, 0, 0};
+          for (int d = 0; d < 6; ++d) {
+            const int ax = d >> 1;
+            u[ax] += 0.5 * fl[d] * ((d & 1) ? 1 : -1) / area;
+            mag[ax] += 0.5 * (fl[d] < 0 ? -fl[d] : fl[d]) / area;
+          }
+          const long i = i0 + x;
+          for (int ax = 0; ax < 3; ++ax) vel3(3 * i + ax) = static_cast<float>(u[ax]);
+          speed(i) = math::sqrt(mag[0] * mag[0] + mag[1] * mag[1] + mag[2] * mag[2]);
+        }
       }
   }
 };
