@@ -313,10 +313,12 @@ void Multigrid::coarse_solve() {
     for (int k = 0; k < i; ++k) s -= L(i, k) * y[static_cast<size_t>(k)];
     y[static_cast<size_t>(i)] = s / L(i, i);
   }
+  // L^T x = y by columns of L^T (rows of the row-major L): contiguous in memory.
   for (int i = m - 1; i >= 0; --i) {
-    double s = y[static_cast<size_t>(i)];
-    for (int k = i + 1; k < m; ++k) s -= L(k, i) * y[static_cast<size_t>(k)];
-    y[static_cast<size_t>(i)] = s / L(i, i);
+    const double xi = y[static_cast<size_t>(i)] / L(i, i);
+    y[static_cast<size_t>(i)] = xi;
+    const double* row = chol_.data() + static_cast<size_t>(i) * static_cast<size_t>(m);
+    for (int k = 0; k < i; ++k) y[static_cast<size_t>(k)] -= row[k] * xi;
   }
   for (int i = 0; i < m; ++i) x(coarse_index_[static_cast<size_t>(i)]) = y[static_cast<size_t>(i)];
   Kokkos::deep_copy(C.x, x);
