@@ -226,16 +226,16 @@ void Multigrid::update(const PressureOperator& op) {
   for (size_t l = 0; l < levels_.size(); ++l) {
     if (l > 0) {
       const Level& F = levels_[l - 1];
-    Level& C = levels_[l];
-    const int n = C.nblocks * kernels::kBlockVoxels;
-    Kokkos::parallel_for(
-        "cementflow::mg::coarsen_operator", Policy(0, n),
-        kernels::CoarsenOperator<DView<int* [8]>, FV> {
-          C.children, F.tx, F.ty, F.tz, F.tb, C.tx, C.ty, C.tz, C.tb, opt_.coarse_scale
-        });
-    Kokkos::parallel_for("cementflow::mg::coarse_diagonal", Policy(0, n),
-                         kernels::AssembleDiagonal<IntV, NbV, FV, DV>{C.active, C.neighbour, C.tx,
-                                                                      C.ty, C.tz, C.tb, C.diag});
+      Level& C = levels_[l];
+      const int n = C.nblocks * kernels::kBlockVoxels;
+      Kokkos::parallel_for(
+          "cementflow::mg::coarsen_operator", Policy(0, n),
+          kernels::CoarsenOperator<DView<int* [8]>, FV> {
+            C.children, F.tx, F.ty, F.tz, F.tb, C.tx, C.ty, C.tz, C.tb, opt_.coarse_scale
+          });
+      Kokkos::parallel_for("cementflow::mg::coarse_diagonal", Policy(0, n),
+                           kernels::AssembleDiagonal<IntV, NbV, FV, DV>{C.active, C.neighbour, C.tx,
+                                                                        C.ty, C.tz, C.tb, C.diag});
     }
     Level& L = levels_[l];
     if (block_kernels()) {
@@ -243,8 +243,7 @@ void Multigrid::update(const PressureOperator& op) {
       if (l == 0 && op.faces.extent(0) == nf) {
         L.faces = op.faces;
       } else {
-        if (L.faces.extent(0) != nf)
-          L.faces = DView<float*>("cementflow::mg::packed_faces", nf);
+        if (L.faces.extent(0) != nf) L.faces = DView<float*>("cementflow::mg::packed_faces", nf);
         Kokkos::parallel_for("cementflow::mg::pack_faces", Policy(0, L.nblocks),
                              kernels::PackFaces<NbV, FV>{L.neighbour, L.tx, L.ty, L.tz, L.faces});
       }
@@ -342,13 +341,15 @@ void Multigrid::smooth(int l, int steps, bool zero_start, bool forward) {
         if (block_kernels()) {
           Kokkos::parallel_for(
               "cementflow::mg::gauss_seidel_blocks", Policy(0, L.nblocks),
-              kernels::BlockGaussSeidelColour<DView<int* [6]>, FV, DV>{
-                  L.neighbour, L.faces, L.inv_diag, L.b, L.x, colour, zero});
+              kernels::BlockGaussSeidelColour<DView<int* [6]>, FV, DV> {
+                L.neighbour, L.faces, L.inv_diag, L.b, L.x, colour, zero
+              });
         } else {
           Kokkos::parallel_for(
               "cementflow::mg::gauss_seidel", Policy(0, n),
-              kernels::GaussSeidelColour<DView<int*>, DView<int* [6]>, FV, DV>{
-                  L.active, L.neighbour, L.tx, L.ty, L.tz, L.inv_diag, L.b, L.x, colour, zero});
+              kernels::GaussSeidelColour<DView<int*>, DView<int* [6]>, FV, DV> {
+                L.active, L.neighbour, L.tx, L.ty, L.tz, L.inv_diag, L.b, L.x, colour, zero
+              });
         }
       }
     return;
@@ -375,15 +376,17 @@ void Multigrid::cycle(int l, bool zero_start) {
   Level& C = levels_[static_cast<size_t>(l) + 1];
   smooth(l, opt_.pre_smooth, zero_start, true);
   if (block_kernels()) {
-    Kokkos::parallel_for("cementflow::mg::restrict_residual_blocks", Policy(0, F.nblocks),
-                         kernels::BlockRestrictResidual<DView<int* [6]>, DView<int*>, FV, DV>{
-                             F.neighbour, F.coarse_block, F.octant, F.faces, F.diag, F.b, F.x,
-                             C.b});
+    Kokkos::parallel_for(
+        "cementflow::mg::restrict_residual_blocks", Policy(0, F.nblocks),
+        kernels::BlockRestrictResidual<DView<int* [6]>, DView<int*>, FV, DV> {
+          F.neighbour, F.coarse_block, F.octant, F.faces, F.diag, F.b, F.x, C.b
+        });
   } else {
     Kokkos::parallel_for(
         "cementflow::mg::restrict_residual", Policy(0, C.nblocks * kernels::kBlockVoxels),
-        kernels::RestrictResidual<DView<int* [8]>, DView<int* [6]>, FV, DV>{
-            C.children, F.neighbour, F.tx, F.ty, F.tz, F.diag, F.b, F.x, C.b});
+        kernels::RestrictResidual<DView<int* [8]>, DView<int* [6]>, FV, DV> {
+          C.children, F.neighbour, F.tx, F.ty, F.tz, F.diag, F.b, F.x, C.b
+        });
   }
   // V-cycle: one visit of the coarser level; W-cycle: two (the second from the first's result).
   // The coarsest level is solved exactly: once is enough.

@@ -59,9 +59,9 @@ void PressureSolver::assemble(const DView<double*>& lambda) {
       kernels::AssembleDiagonal<IntV, NbV, FV, DV>{grid_.material, grid_.neighbour, op_.tx, op_.ty,
                                                    op_.tz, op_.tb, op_.diag});
   if (kernels::kHostBlockKernels)
-    Kokkos::parallel_for("cementflow::pressure::pack_faces", Policy(0, grid_.nblocks),
-                         kernels::PackFaces<NbV, FV>{grid_.neighbour, op_.tx, op_.ty, op_.tz,
-                                                     op_.faces});
+    Kokkos::parallel_for(
+        "cementflow::pressure::pack_faces", Policy(0, grid_.nblocks),
+        kernels::PackFaces<NbV, FV>{grid_.neighbour, op_.tx, op_.ty, op_.tz, op_.faces});
   if (mg_) mg_->update(op_);
 }
 
@@ -81,9 +81,9 @@ void PressureSolver::apply(const DView<double*>& x, DView<double*>& y) const {
   using FV = DView<float*>;
   using DV = DView<double*>;
   if constexpr (kernels::kHostBlockKernels) {
-    Kokkos::parallel_for("cementflow::pressure::matvec_blocks", Policy(0, grid_.nblocks),
-                         kernels::BlockMatVec<NbV, FV, DV, DV>{grid_.neighbour, op_.faces,
-                                                               op_.diag, x, y});
+    Kokkos::parallel_for(
+        "cementflow::pressure::matvec_blocks", Policy(0, grid_.nblocks),
+        kernels::BlockMatVec<NbV, FV, DV, DV>{grid_.neighbour, op_.faces, op_.diag, x, y});
   } else {
     Kokkos::parallel_for(
         "cementflow::pressure::matvec", Policy(0, static_cast<int>(grid_.num_voxels())),

@@ -379,9 +379,9 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     const auto kx = grid.kx, ky = grid.ky, kz = grid.kz;
     Kokkos::parallel_for(
         "cementflow::simulation::k_geo", Policy(0, n), KOKKOS_LAMBDA(int i) {
-          k_geo(i) = kernels::math::pow(static_cast<double>(kx(i)) * static_cast<double>(ky(i)) *
-                                            static_cast<double>(kz(i)),
-                                        1.0 / 3.0);
+          k_geo(i) = kernels::math::pow(
+              static_cast<double>(kx(i)) * static_cast<double>(ky(i)) * static_cast<double>(kz(i)),
+              1.0 / 3.0);
         });
   }
   const double mu_m = scene.marrow_viscosity_pa_s;
@@ -410,8 +410,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     // --- pressure and viscosity (Picard) -----------------------------------------------------
     // A curing Newtonian cement's viscosity depends on the cure state only: set it once.
     if (newtonian && curing)
-      update_cement_viscosity(grid, rheo, cure_p, t_body_k, syringe_state, k_geo, s, q, speed, cure_state,
-                              mu);
+      update_cement_viscosity(grid, rheo, cure_p, t_body_k, syringe_state, k_geo, s, q, speed,
+                              cure_state, mu);
     // Inexact Picard: while the viscosity is still moving, the pressure only has to be good to
     // a fraction of that change, so the Picard iterates are solved to a loose tolerance
     // (kPicardLooseFactor x picard_tolerance, never tighter than pressure_tolerance); the last
@@ -420,8 +420,9 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     // about a third of the CG iterations (bench/README.md, "Inexact Picard").
     bool solved = true;
     const double loose_tol =
-        newtonian || !sim.inexact_picard ? sim.pressure_tolerance
-                  : std::max(sim.pressure_tolerance, kPicardLooseFactor * sim.picard_tolerance);
+        newtonian || !sim.inexact_picard
+            ? sim.pressure_tolerance
+            : std::max(sim.pressure_tolerance, kPicardLooseFactor * sim.picard_tolerance);
     auto pressure_solve = [&](double tol) {
       const detail::SolveStats st = solver.solve(q, p, tol, sim.max_solver_iterations);
       ++rep.solver.pressure_solves;

@@ -213,8 +213,9 @@ void Transport::velocity(const PressureOperator& op, const DView<double*>& p, DV
   if (kernels::kHostBlockKernels && op.faces.extent(0) > 0) {
     Kokkos::parallel_for(
         "cementflow::transport::velocity_blocks", Policy(0, grid_.nblocks),
-        kernels::BlockVelocity<DView<int* [6]>, DView<float*>, DView<double*>, DView<float*>>{
-            nb, op.faces, p, vel3, speed, area});
+        kernels::BlockVelocity<DView<int* [6]>, DView<float*>, DView<double*>, DView<float*>> {
+          nb, op.faces, p, vel3, speed, area
+        });
     return;
   }
   Kokkos::parallel_for(

@@ -8,9 +8,9 @@
 // into a 10^3 halo (zero where there is no neighbour block, whose face transmissibility is zero
 // too), the transmissibilities are read from a per-block packing with the block's minus faces
 // made local (packed once per assembly), and the stencil runs along x-lines over fixed strides
-// (1, 10, 100) with no branch in the inner loop, which the compiler vectorises. Every voxel gets the same
-// sums in the same order as the per-voxel kernels, so both paths give the same numbers; the
-// engine picks this one when the execution space runs on the host (kernels::kHostBlockKernels).
+// (1, 10, 100) with no branch in the inner loop, which the compiler vectorises. Every voxel gets
+// the same sums in the same order as the per-voxel kernels, so both paths give the same numbers;
+// the engine picks this one when the execution space runs on the host (kernels::kHostBlockKernels).
 //
 // Inactive voxels need no test: their faces have zero transmissibility and their diagonal is 1,
 // so the stencil gives them y = x (matvec) and x = b (smoothing), as the per-voxel kernels do.
@@ -223,9 +223,9 @@ struct BlockVelocity {
   NbView nb;
   FloatView faces;  // packed
   DoubleView p;
-  VelView vel3;       // 3 per voxel
+  VelView vel3;  // 3 per voxel
   DoubleView speed;
-  double area;        // voxel face area, m^2
+  double area;  // voxel face area, m^2
 
   KOKKOS_INLINE_FUNCTION void operator()(const int blk) const {
     double h[kHaloVoxels];
@@ -241,13 +241,13 @@ struct BlockVelocity {
         const long i0 = base + 8 * y + 64 * z;
         for (int x = 0; x < 8; ++x) {
           // Face fluxes out of the voxel, T (p_i - p_j), in the order -x, +x, -y, +y, -z, +z.
-          const double fl[6] = {static_cast<double>(lx[x]) * (c[x] - c[x - 1]),
-                                static_cast<double>(lx[x + 1]) * (c[x] - c[x + 1]),
-                                static_cast<double>(ly[x]) * (c[x] - c[x - kHaloDim]),
-                                static_cast<double>(ly[x + 8]) * (c[x] - c[x + kHaloDim]),
-                                static_cast<double>(lz[x]) * (c[x] - c[x - kHaloDim * kHaloDim]),
-                                static_cast<double>(lz[x + 64]) *
-                                    (c[x] - c[x + kHaloDim * kHaloDim])};
+          const double fl[6] = {
+              static_cast<double>(lx[x]) * (c[x] - c[x - 1]),
+              static_cast<double>(lx[x + 1]) * (c[x] - c[x + 1]),
+              static_cast<double>(ly[x]) * (c[x] - c[x - kHaloDim]),
+              static_cast<double>(ly[x + 8]) * (c[x] - c[x + kHaloDim]),
+              static_cast<double>(lz[x]) * (c[x] - c[x - kHaloDim * kHaloDim]),
+              static_cast<double>(lz[x + 64]) * (c[x] - c[x + kHaloDim * kHaloDim])};
           double u[3] = {0, 0, 0}, mag[3] = {0, 0, 0};
           for (int d = 0; d < 6; ++d) {
             const int ax = d >> 1;

@@ -81,9 +81,10 @@ struct JacobiStep {
 };
 
 /// One colour of a red-black Gauss-Seidel sweep, in place: voxels whose parity (x + y + z) & 1
-/// equals `colour` get x = (b + sum_j T_ij x_j) / diag (times the stored inverse). Block origins are multiples of 8, so the
-/// parity of the local coordinates is the global one and the colours never touch each other.
-/// With `zero_start` the input x is taken as zero: this colour gets b / diag, the other 0.
+/// equals `colour` get x = (b + sum_j T_ij x_j) / diag (times the stored inverse). Block origins
+/// are multiples of 8, so the parity of the local coordinates is the global one and the colours
+/// never touch each other. With `zero_start` the input x is taken as zero: this colour gets b /
+/// diag, the other 0.
 template <class ActiveView, class NbView, class FloatView, class DoubleView>
 struct GaussSeidelColour {
   ActiveView active;

@@ -1,7 +1,7 @@
 // The block-at-a-time stencil kernels of the host backends (kernels/block_stencil.hpp) against the
 // per-voxel kernels the GPU runs: the same matvec, the same Gauss-Seidel colour sweeps and the same
-// multigrid cycle (restriction and prolongation included) on a sparse, heterogeneous grid with holes,
-// missing neighbour blocks, zero-permeability voxels and Dirichlet faces.
+// multigrid cycle (restriction and prolongation included) on a sparse, heterogeneous grid with
+// holes, missing neighbour blocks, zero-permeability voxels and Dirichlet faces.
 
 #include <gtest/gtest.h>
 
@@ -116,13 +116,12 @@ TEST(BlockStencil, MatVecEqualsPerVoxelKernel) {
   using NbV = DView<int* [6]>;
   using FV = DView<float*>;
   using DV = DView<double*>;
-  Kokkos::parallel_for(Policy(0, f.n), cf::kernels::MatVec<NbV, FV, DV, DV>{
-                                           f.g.neighbour, op.tx, op.ty, op.tz, op.diag, f.x,
-                                           y_voxel});
+  Kokkos::parallel_for(Policy(0, f.n),
+                       cf::kernels::MatVec<NbV, FV, DV, DV>{f.g.neighbour, op.tx, op.ty, op.tz,
+                                                            op.diag, f.x, y_voxel});
   ASSERT_EQ(op.faces.extent(0), static_cast<size_t>(f.g.nblocks) * cf::kernels::kFacesPerBlock);
   Kokkos::parallel_for(Policy(0, f.g.nblocks), cf::kernels::BlockMatVec<NbV, FV, DV, DV>{
-                                                   f.g.neighbour, op.faces, op.diag, f.x,
-                                                   y_block});
+                                                   f.g.neighbour, op.faces, op.diag, f.x, y_block});
   EXPECT_LE(max_rel_diff(y_voxel, y_block), 1e-14);
 }
 
@@ -143,10 +142,9 @@ TEST(BlockStencil, GaussSeidelColoursEqualPerVoxelKernel) {
     const int colours[] = {0, 1, 1, 0};
     for (int k = 0; k < 4; ++k) {
       const bool z = zero == 1 && k == 0;
-      Kokkos::parallel_for(Policy(0, f.n),
-                           cf::kernels::GaussSeidelColour<DView<int*>, NbV, FV, DV>{
-                               f.g.material, f.g.neighbour, op.tx, op.ty, op.tz, inv, f.b, xv,
-                               colours[k], z});
+      Kokkos::parallel_for(Policy(0, f.n), cf::kernels::GaussSeidelColour<DView<int*>, NbV, FV, DV>{
+                                               f.g.material, f.g.neighbour, op.tx, op.ty, op.tz,
+                                               inv, f.b, xv, colours[k], z});
       Kokkos::parallel_for(Policy(0, f.g.nblocks),
                            cf::kernels::BlockGaussSeidelColour<NbV, FV, DV>{
                                f.g.neighbour, op.faces, inv, f.b, xb, colours[k], z});

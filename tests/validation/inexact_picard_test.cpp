@@ -57,7 +57,8 @@ TEST(InexactPicard, SameAnswerAsExactPicardWithFewerIterations) {
   const auto& sb = loose.fields.cement_fraction;
   ASSERT_EQ(sa.size(), sb.size());
   double ds = 0;
-  for (size_t i = 0; i < sa.size(); ++i) ds = std::max(ds, std::fabs(static_cast<double>(sa[i]) - static_cast<double>(sb[i])));
+  for (size_t i = 0; i < sa.size(); ++i)
+    ds = std::max(ds, std::fabs(static_cast<double>(sa[i]) - static_cast<double>(sb[i])));
   std::printf("max |s_exact - s_inexact| = %.3g\n", ds);
   EXPECT_LE(ds, 1e-3);
   EXPECT_LT(2 * b.solver.total_iterations, a.solver.total_iterations);
