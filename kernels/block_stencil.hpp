@@ -120,22 +120,35 @@ struct PackFaces {
   }
 };
 
+/// x-line (y, z) of a block: the halo row of the field at x = 0 (c[-1] and c[8] are the
+/// neighbour blocks' values) and the packed faces: lx[x] / lx[x + 1] the -x / +x face of voxel x,
+/// ly[x] / ly[x + 8] the -y / +y one, lz[x] / lz[x + 64] the -z / +z one.
+struct Line {
+  const double* c;
+  const float* lx;
+  const float* ly;
+  const float* lz;
+};
+
+KOKKOS_INLINE_FUNCTION Line line_at(const float* f, const double* h, int y, int z) {
+  return {h + halo_index(0, y, z), f + (z * 8 + y) * 9, f + 576 + (z * 9 + y) * 8,
+          f + 1152 + (z * 8 + y) * 8};
+}
+
 /// One x-line (y, z) of the block: out[x] = (A x)(x, y, z) = diag x - sum_d T_d x_d in the
 /// per-voxel kernels' order (-x, +x, -y, +y, -z, +z), from the halo h and packed faces f.
 KOKKOS_INLINE_FUNCTION void line_apply(const float* f, const double* h, const double* diag, int y,
                                        int z, double* out) {
-  const double* c = h + halo_index(0, y, z);
-  const float* lx = f + (z * 8 + y) * 9;
-  const float* ly = f + 576 + (z * 9 + y) * 8;
-  const float* lz = f + 1152 + (z * 8 + y) * 8;
+  const Line l = line_at(f, h, y, z);
+  const double* c = l.c;
   for (int x = 0; x < 8; ++x) {
     double s = diag[x] * c[x];
-    s -= static_cast<double>(lx[x]) * c[x - 1];
-    s -= static_cast<double>(lx[x + 1]) * c[x + 1];
-    s -= static_cast<double>(ly[x]) * c[x - kHaloDim];
-    s -= static_cast<double>(ly[x + 8]) * c[x + kHaloDim];
-    s -= static_cast<double>(lz[x]) * c[x - kHaloDim * kHaloDim];
-    s -= static_cast<double>(lz[x + 64]) * c[x + kHaloDim * kHaloDim];
+    s -= static_cast<double>(l.lx[x]) * c[x - 1];
+    s -= static_cast<double>(l.lx[x + 1]) * c[x + 1];
+    s -= static_cast<double>(l.ly[x]) * c[x - kHaloDim];
+    s -= static_cast<double>(l.ly[x + 8]) * c[x + kHaloDim];
+    s -= static_cast<double>(l.lz[x]) * c[x - kHaloDim * kHaloDim];
+    s -= static_cast<double>(l.lz[x + 64]) * c[x + kHaloDim * kHaloDim];
     out[x] = s;
   }
 }
@@ -143,18 +156,16 @@ KOKKOS_INLINE_FUNCTION void line_apply(const float* f, const double* h, const do
 /// One x-line: out[x] = (b + sum_d T_d x_d) * inv_diag, the Gauss-Seidel update, same order.
 KOKKOS_INLINE_FUNCTION void line_relax(const float* f, const double* h, const double* b,
                                        const double* inv_diag, int y, int z, double* out) {
-  const double* c = h + halo_index(0, y, z);
-  const float* lx = f + (z * 8 + y) * 9;
-  const float* ly = f + 576 + (z * 9 + y) * 8;
-  const float* lz = f + 1152 + (z * 8 + y) * 8;
+  const Line l = line_at(f, h, y, z);
+  const double* c = l.c;
   for (int x = 0; x < 8; ++x) {
     double s = b[x];
-    s += static_cast<double>(lx[x]) * c[x - 1];
-    s += static_cast<double>(lx[x + 1]) * c[x + 1];
-    s += static_cast<double>(ly[x]) * c[x - kHaloDim];
-    s += static_cast<double>(ly[x + 8]) * c[x + kHaloDim];
-    s += static_cast<double>(lz[x]) * c[x - kHaloDim * kHaloDim];
-    s += static_cast<double>(lz[x + 64]) * c[x + kHaloDim * kHaloDim];
+    s += static_cast<double>(l.lx[x]) * c[x - 1];
+    s += static_cast<double>(l.lx[x + 1]) * c[x + 1];
+    s += static_cast<double>(l.ly[x]) * c[x - kHaloDim];
+    s += static_cast<double>(l.ly[x + 8]) * c[x + kHaloDim];
+    s += static_cast<double>(l.lz[x]) * c[x - kHaloDim * kHaloDim];
+    s += static_cast<double>(l.lz[x + 64]) * c[x + kHaloDim * kHaloDim];
     out[x] = s * inv_diag[x];
   }
 }
@@ -234,10 +245,11 @@ struct BlockVelocity {
     const float* f = faces.data() + static_cast<long>(blk) * kFacesPerBlock;
     for (int z = 0; z < 8; ++z)
       for (int y = 0; y < 8; ++y) {
-        const double* c = h + halo_index(0, y, z);
-        const float* lx = f + (z * 8 + y) * 9;
-        const float* ly = f + 576 + (z * 9 + y) * 8;
-        const float* lz = f + 1152 + (z * 8 + y) * 8;
+        const Line l = line_at(f, h, y, z);
+        const double* c = l.c;
+        const float* lx = l.lx;
+        const float* ly = l.ly;
+        const float* lz = l.lz;
         const long i0 = base + 8 * y + 64 * z;
         for (int x = 0; x < 8; ++x) {
           // Face fluxes out of the voxel, T (p_i - p_j), in the order -x, +x, -y, +y, -z, +z.
