@@ -100,9 +100,8 @@ SolveStats PressureSolver::solve(const DView<double*>& q, DView<double*>& p, dou
     st.converged = true;
     return st;
   }
-  if (!mg_) return solve_jacobi(q, p, rel_tol, max_iterations, bnorm);
-
-  // Multigrid-preconditioned CG (Saad, Alg. 9.1, with M^-1 one symmetric multigrid cycle).
+  // Preconditioned CG (Saad, Iterative Methods for Sparse Linear Systems, Alg. 9.1) with M^-1
+  // one symmetric multigrid cycle or the Jacobi diagonal (precondition()).
   const int n = static_cast<int>(grid_.num_voxels());
   SolveStats st;
   auto r = r_, z = z_, d = d_, ad = ad_;
@@ -120,7 +119,7 @@ SolveStats PressureSolver::solve(const DView<double*>& q, DView<double*>& p, dou
     st.converged = true;
     return st;
   }
-  mg_->apply(r, z);
+  precondition(r, z);
   Kokkos::deep_copy(d, z);
   double rz = dot(r, z);
   while (st.relative_residual > rel_tol && st.iterations < max_iterations) {
@@ -140,60 +139,13 @@ SolveStats PressureSolver::solve(const DView<double*>& q, DView<double*>& p, dou
     ++st.iterations;
     st.relative_residual = std::sqrt(rr) / bnorm;
     if (st.relative_residual <= rel_tol) break;
-    mg_->apply(r, z);
+    precondition(r, z);
     const double rz_new = dot(r, z);
     const double beta = rz_new / rz;
     rz = rz_new;
     Kokkos::parallel_for(
         "cementflow::pressure::cg_direction", Policy(0, n),
         KOKKOS_LAMBDA(int i) { d(i) = z(i) + beta * d(i); });
-  }
-  st.converged = st.relative_residual <= rel_tol;
-  return st;
-}
-
-SolveStats PressureSolver::solve_jacobi(const DView<double*>& q, DView<double*>& p, double rel_tol,
-                                        int max_iterations, double bnorm) {
-  // Jacobi-preconditioned CG (Saad, Iterative Methods for Sparse Linear Systems, Alg. 9.1).
-  const int n = static_cast<int>(grid_.num_voxels());
-  SolveStats st;
-  auto r = r_, z = z_, d = d_, ad = ad_, diag = op_.diag;
-  apply(p, ad);
-  double rz = 0;
-  Kokkos::parallel_reduce(
-      "cementflow::pressure::initial_residual", Policy(0, n),
-      KOKKOS_LAMBDA(int i, double& acc) {
-        r(i) = q(i) - ad(i);
-        z(i) = r(i) / diag(i);
-        d(i) = z(i);
-        acc += r(i) * z(i);
-      },
-      rz);
-  double rnorm = std::sqrt(dot(r, r));
-  st.relative_residual = rnorm / bnorm;
-  while (st.relative_residual > rel_tol && st.iterations < max_iterations) {
-    apply(d, ad);
-    const double dad = dot(d, ad);
-    if (!(dad > 0)) break;  // breakdown: not SPD (should not happen) or exact solution
-    const double alpha = rz / dad;
-    double rz_new = 0;
-    Kokkos::parallel_reduce(
-        "cementflow::pressure::cg_update", Policy(0, n),
-        KOKKOS_LAMBDA(int i, double& acc) {
-          p(i) += alpha * d(i);
-          r(i) -= alpha * ad(i);
-          z(i) = r(i) / diag(i);
-          acc += r(i) * z(i);
-        },
-        rz_new);
-    const double beta = rz_new / rz;
-    rz = rz_new;
-    Kokkos::parallel_for(
-        "cementflow::pressure::cg_direction", Policy(0, n),
-        KOKKOS_LAMBDA(int i) { d(i) = z(i) + beta * d(i); });
-    rnorm = std::sqrt(dot(r, r));
-    st.relative_residual = rnorm / bnorm;
-    ++st.iterations;
   }
   st.converged = st.relative_residual <= rel_tol;
   return st;

@@ -51,13 +51,8 @@ class PressureSolver {
   /// y = A x (for tests and benchmarks).
   void apply(const DView<double*>& x, DView<double*>& y) const;
 
-  /// z = M^-1 r with the chosen preconditioner (for tests).
+  /// z = M^-1 r with the chosen preconditioner (one cycle, or the Jacobi diagonal).
   void precondition(const DView<double*>& r, DView<double*>& z);
-
-  /// The Jacobi-PCG path of solve() (public only because CUDA extended lambdas may not live in
-  /// a private member function).
-  SolveStats solve_jacobi(const DView<double*>& q, DView<double*>& p, double rel_tol,
-                          int max_iterations, double bnorm);
 
  private:
   const DeviceGrid& grid_;
