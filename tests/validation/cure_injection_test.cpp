@@ -16,29 +16,20 @@
 #include "bone_builder.hpp"
 #include "cementflow/simulation.hpp"
 #include "kernels/rheology_kernels.hpp"
+#include "scene_builder.hpp"
 
 namespace cf = cementflow;
 
 namespace {
 
 cf::Scene column_scene(double volume_m3, double q) {
-  cf::Scene s;
-  s.name = "cure_column";
-  s.cement.model = cf::RheologyModel::Newtonian;
-  s.cement.viscosity_pa_s = 100;
+  cf::Scene s = cf::test::newtonian_scene("cure_column", 100, volume_m3, q);
   s.cement.min_viscosity_pa_s = 1;
   s.cement.max_viscosity_pa_s = 1e7;
   s.cement.curing.model = cf::CureModel::Exponential;
   s.cement.curing.reference_age_s = 0;
   s.cement.curing.time_constant_s = 30;
-  s.marrow_viscosity_pa_s = 0.04;
-  s.injection.flow_rate_m3_s = q;
-  s.injection.volume_m3 = volume_m3;
   s.injection.start_after_mixing_s = 60;
-  s.injection.max_pressure_pa = 1e12;
-  s.simulation.max_time_s = 1e5;
-  s.simulation.output_interval_s = 1e4;
-  s.simulation.pressure_tolerance = 1e-10;
   return s;
 }
 

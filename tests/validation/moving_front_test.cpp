@@ -10,6 +10,7 @@
 
 #include "bone_builder.hpp"
 #include "cementflow/simulation.hpp"
+#include "scene_builder.hpp"
 
 namespace cf = cementflow;
 
@@ -19,21 +20,7 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kLatticeG0 = 0.2527310098;  // Watson 1939, see darcy_point_source_test.cpp
 
 cf::Scene base_scene(double mu_c, double volume_ml) {
-  cf::Scene s;
-  s.name = "validation";
-  s.cement.model = cf::RheologyModel::Newtonian;
-  s.cement.viscosity_pa_s = mu_c;
-  s.marrow_viscosity_pa_s = 0.04;
-  cf::Needle nd;
-  nd.tip_mm = {0, 0, 0};
-  s.injection.needles = {nd};
-  s.injection.flow_rate_m3_s = 5e-8;
-  s.injection.volume_m3 = volume_ml * 1e-6;
-  s.injection.max_pressure_pa = 1e12;
-  s.simulation.max_time_s = 1e5;
-  s.simulation.output_interval_s = 1e4;
-  s.simulation.pressure_tolerance = 1e-10;
-  return s;
+  return cf::test::newtonian_scene("validation", mu_c, volume_ml * 1e-6, 5e-8);
 }
 
 }  // namespace
