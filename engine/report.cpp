@@ -63,6 +63,22 @@ std::string to_json(const Report& r) {
   j["leak_volume_ml"] = num(r.leak_volume_ml);
   j["leak_risk"] = {
       {"score", num(r.leak_risk.score)}, {"class", r.leak_risk.cls}, {"basis", r.leak_risk.basis}};
+  if (r.leak_probability.present) {  // extension (SPEC.md §4): run --samples N
+    const auto& lp = r.leak_probability;
+    ojson by_route = ojson::object();
+    for (const auto& q : lp.by_route)
+      by_route[q.route] = {{"p", num(q.p)},
+                           {"ci95", ojson::array({num(q.ci95[0]), num(q.ci95[1])})}};
+    j["leak_probability"] = {{"any", num(lp.any)},
+                             {"ci95", ojson::array({num(lp.ci95[0]), num(lp.ci95[1])})},
+                             {"by_route", std::move(by_route)},
+                             {"samples", lp.samples},
+                             {"evaluated", lp.evaluated},
+                             {"leaking", lp.leaking},
+                             {"threshold_ml", num(lp.threshold_ml)},
+                             {"seed", lp.seed},
+                             {"interval", "Wilson score 95 %"}};
+  }
   j["fill"] = {
       {"cement_volume_in_bone_ml", num(r.fill.cement_volume_in_bone_ml)},
       {"endplate_contact", ojson::array({r.fill.endplate_contact[0], r.fill.endplate_contact[1]})},

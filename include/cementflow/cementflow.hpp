@@ -1,7 +1,7 @@
 #pragma once
 /// @file cementflow.hpp
 /// @brief The cementflow library: load or generate a bone, build a scene, run it (with progress
-///        and cancel), get the report as a struct and as JSON (SPEC.md §7).
+///        and cancel), get the report as a struct and as JSON (SPEC.md §7); sweeps, samples and cohorts (sweep.hpp).
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
@@ -9,6 +9,7 @@
 #include "cementflow/info.hpp"
 #include "cementflow/kyphoplasty.hpp"
 #include "cementflow/needle.hpp"
+#include "cementflow/pressure_curve.hpp"
 #include "cementflow/render.hpp"
 #include "cementflow/report.hpp"
 #include "cementflow/rheology.hpp"
@@ -16,4 +17,5 @@
 #include "cementflow/runtime.hpp"
 #include "cementflow/scene.hpp"
 #include "cementflow/simulation.hpp"
+#include "cementflow/sweep.hpp"
 #include "cementflow/version.hpp"

@@ -42,11 +42,32 @@ struct Report {
   double peak_tip_pressure_kpa = 0;
   std::vector<Leak> leaks;
   double leak_volume_ml = 0;
+  /// The deterministic leak-risk index of this one run (not a probability): a score from the
+  /// simulated leak volume and the gap between the cement and the nearest leak destination; the
+  /// basis text gives the formula. The probability is `leak_probability` (run --samples).
   struct Risk {
     double score = 0;
     std::string cls = "low";
     std::string basis;
   } leak_risk;
+  /// Extension (SPEC.md §4, `run --samples N`): the probability that this plan leaks more than
+  /// threshold_ml, over the scene's `uncertainty` block, with Wilson 95 % intervals.
+  struct LeakProbability {
+    bool present = false;
+    double any = 0;
+    std::array<double, 2> ci95{0, 1};
+    struct Route {
+      std::string route;
+      double p = 0;
+      std::array<double, 2> ci95{0, 1};
+    };
+    std::vector<Route> by_route;  ///< every route of SPEC.md §5
+    long long samples = 0;        ///< samples drawn
+    long long evaluated = 0;      ///< samples whose run completed (the denominator)
+    long long leaking = 0;        ///< samples that leaked more than threshold_ml
+    double threshold_ml = 0.01;
+    unsigned long long seed = 0;
+  } leak_probability;
   struct Fill {
     double cement_volume_in_bone_ml = 0;
     std::array<bool, 2> endplate_contact{false, false};  ///< inferior, superior

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cementflow/cementflow.hpp"
+#include "tools/cli/sweep_command.hpp"
 
 namespace cf = cementflow;
 
@@ -70,9 +71,9 @@ void print_summary(const cf::Report& r, const std::string& out_dir) {
 }
 
 int cmd_run(const std::string& scene_path, std::string out_dir, int threads, bool quiet,
-            bool render) {
+            bool render, const cf::cli::SampleArgs& samples) {
   cf::Runtime runtime(threads);
-  cf::Scene scene = cf::load_scene(scene_path);
+  cf::Scene scene = cf::cli::load_run_scene(scene_path, samples.samples > 0);
   if (out_dir.empty()) out_dir = (std::filesystem::path("out") / scene.name).string();
 
   cf::RunOptions opt;
@@ -86,8 +87,23 @@ int cmd_run(const std::string& scene_path, std::string out_dir, int threads, boo
   cf::RunResult result = cf::run(scene, opt);
   if (bar) std::fprintf(stderr, "\n");
   const cf::Report& r = result.report;
+  long long samples_incomplete = 0;
+  if (samples.samples > 0 && !g_cancel.load()) {
+    samples_incomplete =
+        cf::cli::add_leak_probability(scene_path, out_dir, samples, result, &g_cancel, bar);
+    const auto& lp = r.leak_probability;
+    if (!quiet)
+      std::printf(
+          "leak probability  %.3f (95 %% CI %.3f-%.3f): %lld of %lld evaluated samples "
+          "leaked > %g mL (samples in %s/samples)\n",
+          lp.any, lp.ci95[0], lp.ci95[1], lp.leaking, lp.evaluated, lp.threshold_ml,
+          out_dir.c_str());
+  }
   if (!quiet) print_summary(r, out_dir);
   if (render) {
+    const std::string curve = (std::filesystem::path(out_dir) / "pressure_curve.png").string();
+    cf::write_pressure_curve_png(r, curve);
+    if (!quiet) std::printf("  pressure curve    %s\n", curve.c_str());
     // The run's fill over its bone (the grid the engine ran on: material, porosity, k).
     cf::RenderOptions ro;
     ro.out_dir = (std::filesystem::path(out_dir) / "render").string();
@@ -97,7 +113,11 @@ int cmd_run(const std::string& scene_path, std::string out_dir, int threads, boo
     if (!quiet)
       std::printf("  pictures          %zu files in %s\n", files.size(), ro.out_dir.c_str());
   }
-  if (r.status == "completed" || r.status == "stopped_at_leak") return 0;
+  if (samples_incomplete > 0)
+    std::fprintf(stderr, "cementflow: %s: %lld of %lld samples did not complete (%s/samples)\n",
+                 scene_path.c_str(), samples_incomplete, samples.samples, out_dir.c_str());
+  if ((r.status == "completed" || r.status == "stopped_at_leak") && samples_incomplete == 0)
+    return 0;
   std::fprintf(stderr, "cementflow: %s: simulation %s: %s (outputs written to %s)\n",
                scene_path.c_str(), r.status.c_str(), r.message.c_str(), out_dir.c_str());
   return 3;
@@ -291,7 +311,14 @@ int main(int argc, char** argv) {
   run->add_flag("--quiet", quiet, "only warnings and errors");
   bool run_render = false;
   run->add_flag("--render", run_render,
-                "also write pictures of the fill over the bone (PNG, .vti) into <out>/render/");
+                "also write pictures of the fill over the bone (PNG, .vti) into <out>/render/ "
+                "and pressure_curve.png");
+  cf::cli::SampleArgs run_samples;
+  cf::cli::add_sample_options(*run, run_samples);
+
+  // sweep (tools/cli/sweep_command.cpp)
+  cf::cli::SweepArgs sweep_args;
+  cf::cli::add_sweep_command(app, sweep_args);
 
   // generate
   auto* gen = app.add_subcommand("generate", "generate a bone model as a VDB file");
@@ -401,7 +428,8 @@ int main(int argc, char** argv) {
       std::cout << version_text() << std::endl;
       return 0;
     }
-    if (run->parsed()) return cmd_run(scene_path, out_dir, threads, quiet, run_render);
+    if (run->parsed()) return cmd_run(scene_path, out_dir, threads, quiet, run_render, run_samples);
+    if (sweep_args.command->parsed()) return cf::cli::run_sweep_command(sweep_args, &argc, &argv);
     if (gvert->parsed()) {
       vert.osteoporotic = !healthy;
       return cmd_generate_vertebra(vert, fracture, vert_out);
