@@ -409,7 +409,7 @@ void expand(const SweepFile& sf, SweepPlan& plan) {
   for (const Axis& a : sf.zip) column(a.key, "zip");
   if (sf.cohort) {
     column("bone.generate.seed", "cohort");
-    column("bone.generate.fracture", "cohort");
+    if (!sf.fracture.empty()) column("bone.generate.fracture", "cohort");
   }
   for (const Distribution& d : sf.uncertainty) column(d.key, "uncertainty");
 
@@ -500,7 +500,8 @@ void expand(const SweepFile& sf, SweepPlan& plan) {
           if (sf.cohort) {
             const ojson* g = detail::find_path(scene, "bone.generate", false);
             vals.push_back(g && g->contains("seed") ? (*g)["seed"].dump() : "null");
-            vals.push_back(g && g->contains("fracture") ? (*g)["fracture"].dump() : "null");
+            if (!sf.fracture.empty())
+              vals.push_back(g && g->contains("fracture") ? (*g)["fracture"].dump() : "null");
           }
           for (const Distribution& d : sf.uncertainty) {
             // Keyed by the point, patient and sample, never by the arm: arms share the draws.

@@ -45,6 +45,12 @@ std::string cell(const std::string& s) {
   return q + "\"";
 }
 
+/// A swept value for the CSV: strings without their JSON quotes, everything else as JSON.
+std::string value_text(const std::string& json_text) {
+  const ojson v = ojson::parse(json_text);
+  return v.is_string() ? v.get<std::string>() : json_text;
+}
+
 bool leaked(double volume_ml, double threshold_ml) {
   return volume_ml > threshold_ml;
 }
@@ -235,7 +241,7 @@ long long write_sweep_outputs(const SweepPlan& plan, const std::string& out_dir)
     csv += cell(c.id) + "," + cell(c.arm) + "," +
            (c.patient >= 0 ? std::to_string(c.patient) : "") + "," +
            (c.sample >= 0 ? std::to_string(c.sample) : "");
-    for (const std::string& v : c.values) csv += "," + cell(v);
+    for (const std::string& v : c.values) csv += "," + cell(value_text(v));
     csv += "," + cell(o.status) + "," + cell(o.message);
     if (!o.present) {
       csv += std::string(8 + leak_routes().size(), ',') + "\n";  // the empty outcome cells

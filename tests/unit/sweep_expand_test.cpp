@@ -172,6 +172,10 @@ TEST_F(SweepExpand, CohortDrawsPatientsAndEveryPatientGetsEveryArm) {
   EXPECT_NEAR(wedge, 20, 5 * std::sqrt(40 * 0.25));
   EXPECT_EQ(p.cases[0].id, "p00_vp");
   EXPECT_EQ(p.columns, (std::vector<std::string>{"bone.generate.seed", "bone.generate.fracture"}));
+  EXPECT_EQ(p.cases[0].values[1],
+            p.cases[0].scene.bone.vertebra.fracture == cf::VertebraParams::Fracture::Wedge
+                ? "\"wedge\""
+                : "\"none\"");
 }
 
 TEST_F(SweepExpand, BadInputsNameTheKeyAndTheValue) {

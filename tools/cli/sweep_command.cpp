@@ -238,8 +238,10 @@ int run_sweep_command(const SweepArgs& a, int* argc, char*** argv) {
       const long long incomplete = write_sweep_outputs(plan, opt.out_dir);
       rc = incomplete > 0 || g_sweep_cancel.load() ? 3 : 0;
       if (!quiet) {
+        const long long ran =
+            world.active && world.size > 1 ? dispatcher.handed_out() : st.ran;  // all ranks
         std::printf("sweep %s: %zu cases, %lld ran now, %lld did not complete%s\n",
-                    plan.name.c_str(), plan.cases.size(), st.ran, incomplete,
+                    plan.name.c_str(), plan.cases.size(), ran, incomplete,
                     g_sweep_cancel.load() ? " (interrupted: rerun the command to resume)" : "");
         std::printf("  outputs   %s/sweep.csv, sweep.json, cases/<id>/report.json\n",
                     opt.out_dir.c_str());
