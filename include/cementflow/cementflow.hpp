@@ -1,7 +1,8 @@
 #pragma once
 /// @file cementflow.hpp
 /// @brief The cementflow library: load or generate a bone, build a scene, run it (with progress
-///        and cancel), get the report as a struct and as JSON (SPEC.md §7); sweeps, samples and cohorts (sweep.hpp).
+///        and cancel), get the report as a struct and as JSON (SPEC.md §7); sweeps, samples and
+///        cohorts (sweep.hpp).
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
