@@ -404,3 +404,21 @@ Report::LeakProbability leak_probability(const SweepPlan& plan,
 }
 
 }  // namespace cementflow
+
+namespace cementflow {
+
+long long run_sweep(const SweepPlan& plan, const SweepOptions& options) {
+  run_sweep_cases(plan, sweep_todo(plan, options), options);
+  return write_sweep_outputs(plan, options.out_dir);
+}
+
+Report::LeakProbability run_samples(const SweepPlan& plan, const SweepOptions& options,
+                                    long long* incomplete) {
+  const long long n = run_sweep(plan, options);
+  if (incomplete) *incomplete = n;
+  std::vector<CaseOutcome> outs;
+  for (const SweepCase& c : plan.cases) outs.push_back(read_case(plan, c, options.out_dir));
+  return leak_probability(plan, outs);
+}
+
+}  // namespace cementflow

@@ -164,6 +164,17 @@ CaseOutcome read_case(const SweepPlan& plan, const SweepCase& c, const std::stri
 /// whoever ran it); returns the number of cases that did not complete (not evaluated).
 long long write_sweep_outputs(const SweepPlan& plan, const std::string& out_dir);
 
+/// The whole sweep in this process: sweep_todo, run_sweep_cases, write_sweep_outputs. Returns the
+/// number of cases that did not complete (0: every case completed). For a plan run whole
+/// (options.shard_count 1); shards run sweep_todo + run_sweep_cases and merge with run_sweep.
+long long run_sweep(const SweepPlan& plan, const SweepOptions& options);
+
+/// `run SCENE --samples N` in the library: runs the plan of sample_scene (resumable, into
+/// options.out_dir) and returns the leak probability over its samples; `incomplete` (optional)
+/// receives the number of samples that did not complete.
+Report::LeakProbability run_samples(const SweepPlan& plan, const SweepOptions& options,
+                                    long long* incomplete = nullptr);
+
 /// The leak probability of one plan (run --samples) from its sample outcomes.
 Report::LeakProbability leak_probability(const SweepPlan& plan,
                                          const std::vector<CaseOutcome>& outcomes);

@@ -268,16 +268,20 @@ void add_sample_options(CLI::App& run, SampleArgs& s) {
 }
 
 Scene load_run_scene(const std::string& path, bool sampling) {
-  if (!sampling) {
-    // A scene's uncertainty block is only for --samples; without it the scene runs as written.
-    const SceneUncertainty su = split_scene_uncertainty(path);
-    if (su.uncertainty_json.empty()) return load_scene(path);  // the parser's own line numbers
-    return parse_scene(su.scene_json, path);
+  SceneUncertainty su;
+  try {
+    su = split_scene_uncertainty(path);
+  } catch (const InputError&) {
+    load_scene(path);  // unreadable or invalid JSON: the scene parser's own message (line, column)
+    throw;
   }
-  const SceneUncertainty su = split_scene_uncertainty(path);
-  if (su.uncertainty_json.empty())
-    throw InputError(path, "uncertainty", "",
-                     "an uncertainty block in the scene for --samples (SPEC.md §4)");
+  // A scene's uncertainty block is only for --samples; without it the scene runs as written.
+  if (su.uncertainty_json.empty()) {
+    if (sampling)
+      throw InputError(path, "uncertainty", "",
+                       "an uncertainty block in the scene for --samples (SPEC.md §4)");
+    return load_scene(path);  // the parser's own messages, with line numbers
+  }
   return parse_scene(su.scene_json, path);
 }
 
@@ -292,13 +296,9 @@ long long add_leak_probability(const std::string& scene_path, const std::string&
     opt.progress = [](const SweepProgress& p) {
       draw_bar(p.done, p.total, p.elapsed_s, p.eta_s, p.last_case);
     };
-  const std::vector<long long> todo = sweep_todo(plan, opt);
-  run_sweep_cases(plan, todo, opt);
+  long long incomplete = 0;
+  base.report.leak_probability = run_samples(plan, opt, &incomplete);
   if (progress_bar) std::fprintf(stderr, "\n");
-  const long long incomplete = write_sweep_outputs(plan, opt.out_dir);
-  std::vector<CaseOutcome> outs;
-  for (const SweepCase& c : plan.cases) outs.push_back(read_case(plan, c, opt.out_dir));
-  base.report.leak_probability = leak_probability(plan, outs);
   base.report.leak_risk.basis +=
       " The probability of a leak over what is not known about the patient is leak_probability "
       "(run --samples).";
