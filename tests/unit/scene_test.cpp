@@ -17,6 +17,7 @@
 #include "cementflow/errors.hpp"
 #include "cementflow/needle.hpp"
 #include "cementflow/scene.hpp"
+#include "cementflow/sweep.hpp"
 #include "tests/test_support.hpp"
 
 namespace cf = cementflow;
@@ -112,8 +113,11 @@ TEST(Scene, EveryExampleSceneLoads) {
   for (const auto& f : files) {
     SCOPED_TRACE(f.string());
     try {
-      EXPECT_EQ(cf::load_scene(f.string()).name, f.stem().string())
-          << "scene name should match the file name";
+      // A scene may carry an uncertainty block for run --samples (sweep.hpp).
+      const cf::SceneUncertainty su = cf::split_scene_uncertainty(f.string());
+      const cf::Scene s = su.uncertainty_json.empty() ? cf::load_scene(f.string())
+                                                      : cf::parse_scene(su.scene_json, f.string());
+      EXPECT_EQ(s.name, f.stem().string()) << "scene name should match the file name";
     } catch (const std::exception& e) {
       ADD_FAILURE() << e.what();
     }

@@ -251,4 +251,22 @@ TEST_F(SweepExpand, SceneUncertaintyBlockForRunSamples) {
   EXPECT_THROW(cf::sample_scene((dir_ / "scene.json").string(), 5, 1, 0.01), cf::InputError);
 }
 
+TEST(SweepExamples, EverySweepFileInScenesExpandsAndChecks) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e :
+       std::filesystem::directory_iterator(cf::test::source_dir() / "scenes" / "sweeps"))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  ASSERT_GE(files.size(), 2u) << "expected the viscosity-timing and cohort sweeps";
+  for (const auto& f : files) {
+    SCOPED_TRACE(f.string());
+    try {
+      const cf::SweepPlan p = cf::load_sweep(f.string());
+      EXPECT_EQ(p.name, f.stem().string()) << "sweep name should match the file name";
+      EXPECT_GT(p.cases.size(), 1u);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+}
+
 }  // namespace
