@@ -2,7 +2,7 @@
 // Cement rheology on the device (PHYSICS.md §L1c, §L4): the generalized-Newtonian viscosity laws
 // and the Christopher–Middleman porous-media closure as pure inline functions of a small POD
 // parameter struct. Formulas only: no allocation, no exceptions, no I/O (STYLE.md habit 3).
-// The host functions of include/cementflow/rheology.hpp (engine/rheology.cpp) call these same
+// The host functions of include/cementflow/rheology.hpp (engine/solve/rheology.cpp) call these same
 // functions, so the host twin is the serial reference of the device code (STYLE.md habit 8).
 
 #include <Kokkos_Core.hpp>
@@ -34,7 +34,8 @@ using Kokkos::Experimental::sqrt;
 }  // namespace rheology_math
 
 /// Parameters of one cement model in SI units, flat so that kernels can capture it by value.
-/// Built on the host from a cementflow::Rheology by detail::to_params (engine/rheology_params.hpp).
+/// Built on the host from a cementflow::Rheology by detail::to_params
+/// (engine/solve/rheology_params.hpp).
 struct RheologyParams {
   static constexpr int newtonian = 0;
   static constexpr int power_law = 1;

@@ -12,7 +12,7 @@
 
 #include <vector>
 
-#include "engine/device_grid.hpp"
+#include "engine/grid/device_grid.hpp"
 #include "kernels/block_stencil.hpp"
 
 namespace cementflow::detail {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cementflow/errors.hpp"
-#include "engine/rheology_params.hpp"
+#include "engine/solve/rheology_params.hpp"
 #include "kernels/rheology_kernels.hpp"
 
 namespace cementflow {

@@ -14,8 +14,8 @@
 
 #include "cementflow/errors.hpp"
 #include "cementflow/info.hpp"
-#include "engine/vdb_blocks.hpp"
-#include "engine/vdb_raw.hpp"
+#include "engine/grid/vdb_blocks.hpp"
+#include "engine/io/vdb_raw.hpp"
 
 namespace cementflow {
 namespace {
@@ -198,7 +198,8 @@ std::string to_json(const FileInfo& info) {
   return root.dump(2);
 }
 
-// --- writing plain-data grids (engine/vdb_raw.hpp) ---------------------------------------------
+// --- writing plain-data grids (engine/io/vdb_raw.hpp)
+// ---------------------------------------------
 
 namespace detail {
 namespace {

@@ -1,13 +1,13 @@
 #pragma once
 // Matrix-free preconditioned conjugate gradients for the pressure equation on the block grid
 // (DESIGN.md, "Numerics"): float coefficients, double iterate and double reductions, a geometric
-// multigrid cycle (engine/multigrid.hpp) or Jacobi as the preconditioner, warm start from the
+// multigrid cycle (engine/solve/multigrid.hpp) or Jacobi as the preconditioner, warm start from the
 // caller's p.
 
 #include <memory>
 
-#include "engine/device_grid.hpp"
-#include "engine/multigrid.hpp"
+#include "engine/grid/device_grid.hpp"
+#include "engine/solve/multigrid.hpp"
 
 namespace cementflow::detail {
 

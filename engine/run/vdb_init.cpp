@@ -1,4 +1,4 @@
-#include "engine/vdb_init.hpp"
+#include "engine/run/vdb_init.hpp"
 
 #include <openvdb/openvdb.h>
 

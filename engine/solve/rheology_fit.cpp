@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "cementflow/errors.hpp"
-#include "engine/output_dir.hpp"
-#include "engine/plot.hpp"
+#include "engine/io/output_dir.hpp"
+#include "engine/io/plot.hpp"
 
 namespace cementflow {
 

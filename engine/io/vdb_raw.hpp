@@ -3,7 +3,7 @@
 // value type cementflow reads, any linear transform, tiles, metadata. The tests use it to make
 // the malformed files a reader must reject (rotated or anisotropic transforms, wrong grid types,
 // tiles), and tools can use it to write grids that are not a bone or a fill.
-// Implemented in engine/vdb_info.cpp (host-only).
+// Implemented in engine/io/vdb_info.cpp (host-only).
 
 #include <array>
 #include <string>

@@ -25,7 +25,7 @@
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
 #include "cementflow/version.hpp"
-#include "engine/vdb_blocks.hpp"
+#include "engine/grid/vdb_blocks.hpp"
 
 namespace cementflow {
 

@@ -35,7 +35,7 @@
 #include <string>
 
 #include "cementflow/errors.hpp"
-#include "engine/rheology_params.hpp"
+#include "engine/solve/rheology_params.hpp"
 #include "kernels/rheology_kernels.hpp"
 
 namespace cementflow {

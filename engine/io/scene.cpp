@@ -35,8 +35,8 @@ constexpr double kSecondsPerMinute = 60.0;
 constexpr double kPaPerMpa = 1e6;
 
 // Largest box phantom, in voxels counting one sink layer on every side: the same limit and count
-// as generate_box (engine/phantom.cpp: 64^3 blocks of 8^3 voxels, about 3 GB of host arrays), so
-// that a scene the parser accepts never fails inside the generator. Larger models come from a
+// as generate_box (engine/bone/phantom.cpp: 64^3 blocks of 8^3 voxels, about 3 GB of host arrays),
+// so that a scene the parser accepts never fails inside the generator. Larger models come from a
 // .vdb file.
 constexpr double kMaxBoxVoxels = 64.0 * 64.0 * 64.0 * 512.0;
 
@@ -341,7 +341,7 @@ std::string resolve_bone_path(const std::string& vdb, const std::string& scene_f
 }
 
 /// Edge lengths the box phantom really has: round(size / voxel) whole voxels per axis
-/// (engine/phantom.cpp's layout).
+/// (engine/bone/phantom.cpp's layout).
 std::array<double, 3> box_extent_mm(const BoxPhantom& b) {
   std::array<double, 3> e{};
   for (int a = 0; a < 3; ++a) e[a] = std::round(b.size_mm[a] / b.voxel_mm) * b.voxel_mm;
@@ -417,7 +417,7 @@ BoxPhantom parse_box(const Obj& g) {
 }
 
 /// {"kind": "vertebra", "seed": N, "voxel_mm": h, "quality": "osteoporotic"|"healthy",
-///  "fracture": "none"|"wedge"|"cleft"} (engine/vertebra.cpp).
+///  "fracture": "none"|"wedge"|"cleft"} (engine/bone/vertebra.cpp).
 VertebraParams parse_vertebra(const Obj& g) {
   g.allow({"kind", "seed", "voxel_mm", "quality", "fracture"});
   VertebraParams v;
@@ -512,7 +512,8 @@ BoneSource parse_bone(const Obj& root) {
 }
 
 /// `cement.curing` (PHYSICS.md §L1c) over `base` (the preset's curing, or none): keys not given
-/// keep the base values; the physical ranges are checked by validate_curing (engine/rheology.cpp).
+/// keep the base values; the physical ranges are checked by validate_curing
+/// (engine/solve/rheology.cpp).
 Curing parse_curing(const Obj& cement, Curing base) {
   const Obj c = cement.object("curing");
   const std::vector<std::string> models{"none", "exponential", "kamal_sourour"};

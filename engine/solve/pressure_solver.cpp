@@ -1,4 +1,4 @@
-#include "engine/pressure_solver.hpp"
+#include "engine/solve/pressure_solver.hpp"
 
 #include <cmath>
 

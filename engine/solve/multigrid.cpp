@@ -1,4 +1,4 @@
-#include "engine/multigrid.hpp"
+#include "engine/solve/multigrid.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "engine/pressure_solver.hpp"
+#include "engine/solve/pressure_solver.hpp"
 #include "kernels/block_stencil.hpp"
 #include "kernels/multigrid_kernels.hpp"
 

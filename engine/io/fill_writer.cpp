@@ -1,7 +1,7 @@
 // Writer of fill.vdb (SPEC.md §6): the result fields on the bone's blocks as OpenVDB grids with
 // the bone's transform. Host-only (OpenVDB).
 
-#include "engine/fill_writer.hpp"
+#include "engine/io/fill_writer.hpp"
 
 #include <openvdb/openvdb.h>
 
@@ -13,7 +13,7 @@
 
 #include "cementflow/errors.hpp"
 #include "cementflow/version.hpp"
-#include "engine/vdb_blocks.hpp"
+#include "engine/grid/vdb_blocks.hpp"
 
 namespace cementflow::detail {
 namespace {

@@ -1,7 +1,8 @@
-// XY plots to PNG (engine/plot.hpp). Everything is drawn into an RgbImage (engine/png_io.hpp):
-// Bresenham lines, square markers, and text from the 5x7 bitmap font below (drawn at 2x).
+// XY plots to PNG (engine/io/plot.hpp). Everything is drawn into an RgbImage
+// (engine/io/png_io.hpp): Bresenham lines, square markers, and text from the 5x7 bitmap font below
+// (drawn at 2x).
 
-#include "engine/plot.hpp"
+#include "engine/io/plot.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +12,7 @@
 #include <vector>
 
 #include "cementflow/errors.hpp"
-#include "engine/png_io.hpp"
+#include "engine/io/png_io.hpp"
 
 namespace cementflow::detail {
 

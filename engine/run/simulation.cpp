@@ -21,12 +21,12 @@
 #include "cementflow/needle.hpp"
 #include "cementflow/runtime.hpp"
 #include "cementflow/version.hpp"
-#include "engine/device_grid.hpp"
-#include "engine/fill_writer.hpp"
-#include "engine/output_dir.hpp"
-#include "engine/pressure_solver.hpp"
-#include "engine/rheology_params.hpp"
-#include "engine/transport.hpp"
+#include "engine/grid/device_grid.hpp"
+#include "engine/io/fill_writer.hpp"
+#include "engine/io/output_dir.hpp"
+#include "engine/solve/pressure_solver.hpp"
+#include "engine/solve/rheology_params.hpp"
+#include "engine/solve/transport.hpp"
 #include "kernels/rheology_kernels.hpp"
 #include "kernels/transport_kernels.hpp"
 
@@ -602,7 +602,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   f.grid = std::move(hg.g);
   hg.g = BoneBlocks();  // moved; the post-processing below uses f.grid
 
-  {  // Cavity fill and interdigitation (kyphoplasty, fracture cleft; engine/balloon.cpp).
+  {  // Cavity fill and interdigitation (kyphoplasty, fracture cleft; engine/bone/balloon.cpp).
     const CavityFill cf = measure_cavity_fill(f.grid, f.cement_fraction);
     rep.fill.has_cavity = cf.has_cavity;
     rep.fill.cavity_fill_fraction = cf.cavity_fill_fraction;

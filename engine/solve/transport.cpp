@@ -1,4 +1,4 @@
-#include "engine/transport.hpp"
+#include "engine/solve/transport.hpp"
 
 #include <algorithm>
 #include <limits>

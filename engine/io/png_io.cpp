@@ -1,7 +1,7 @@
 /// @file png_io.cpp
 /// @brief PNG output through libpng (Debian libpng-dev).
 
-#include "engine/png_io.hpp"
+#include "engine/io/png_io.hpp"
 
 #include <png.h>
 

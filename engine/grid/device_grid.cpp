@@ -1,4 +1,4 @@
-#include "engine/device_grid.hpp"
+#include "engine/grid/device_grid.hpp"
 
 #include <thrust/binary_search.h>
 #include <thrust/sort.h>

@@ -72,7 +72,7 @@ std::string to_json(const Report& r) {
     j["fill"]["interdigitation_depth_mm"] = num(r.fill.interdigitation_depth_mm);
   }
   j["mass_balance_error"] = num(r.mass_balance_error);
-  if (r.kyphoplasty.present) {  // extension: the balloons (engine/balloon.cpp)
+  if (r.kyphoplasty.present) {  // extension: the balloons (engine/bone/balloon.cpp)
     ojson balloons = ojson::array();
     for (const BalloonStats& b : r.kyphoplasty.stats.balloons)
       balloons.push_back({{"balloon_volume_ml", num(b.balloon_volume_ml)},

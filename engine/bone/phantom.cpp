@@ -272,7 +272,7 @@ BoneBlocks generate_box(const BoxPhantom& p) {
       p.permeability_m2[0] > 0 || p.permeability_m2[1] > 0 || p.permeability_m2[2] > 0;
   if (given_k) {
     // The given permeability goes to the trabecular voxels; complete_bone
-    // (engine/permeability.cpp) gives the other materials (shell, vein, soft tissue) their
+    // (engine/bone/permeability.cpp) gives the other materials (shell, vein, soft tissue) their
     // defaults, which it derives for soft tissue from the trabecular values. All zero = leave
     // empty: the engine's law fills it.
     bone.permeability.resize(3 * bone.material.size());

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "engine/kokkos_compat.hpp"
-#include "engine/vdb_init.hpp"
+#include "engine/run/kokkos_compat.hpp"
+#include "engine/run/vdb_init.hpp"
 
 namespace cementflow {
 

@@ -27,9 +27,9 @@
 //    t = 0.26 R, 2.1 mm for a 3 mL balloon, inside §L6's 1-3 mm (C). Bone volume is conserved to
 //    float rounding (the bookkeeping uses the stored float porosities).
 // 4. Permeability. A rim voxel's k is scaled by law(phi_new) / law(phi_old) with the engine's
-//    trabecular law (engine/permeability.cpp, Kozeny–Carman form, PHYSICS.md §L3a), which keeps a
-//    given anisotropy and equals the law itself where k came from the law. The cavity's k is left
-//    to complete_bone: 1e3 x the bone's largest trabecular k (PHYSICS.md §M2).
+//    trabecular law (engine/bone/permeability.cpp, Kozeny–Carman form, PHYSICS.md §L3a), which
+//    keeps a given anisotropy and equals the law itself where k came from the law. The cavity's k
+//    is left to complete_bone: 1e3 x the bone's largest trabecular k (PHYSICS.md §M2).
 
 #include <algorithm>
 #include <cmath>

@@ -27,7 +27,7 @@
 #include <sstream>
 
 #include "cementflow/errors.hpp"
-#include "engine/image_io.hpp"
+#include "engine/bone/image_io.hpp"
 
 namespace cementflow {
 namespace {
@@ -61,8 +61,8 @@ constexpr double kDefaultSlope = 0.8, kDefaultTissue = 1200;
 constexpr double kMinSlope = 0.2, kMaxSlope = 2.0, kMaxAbsIntercept = 200;
 constexpr double kMinTissue = 800, kMaxTissue = 2000;
 // Porosity bounds of imported bone voxels: BV/TV in [0.02, 0.95]. Above 0.98 the permeability law
-// is capped anyway (engine/permeability.cpp); below 0.05 it would be zero for dense voxels of the
-// posterior elements, which are still bone a fluid can slowly cross.
+// is capped anyway (engine/bone/permeability.cpp); below 0.05 it would be zero for dense voxels of
+// the posterior elements, which are still bone a fluid can slowly cross.
 constexpr double kMinPorosity = 0.05, kMaxPorosity = 0.98;
 
 /// Calls f(p) at the ss^3 sub-sample points (cell centres of an ss^3 split) of the model voxel of

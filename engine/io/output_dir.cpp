@@ -1,4 +1,4 @@
-#include "engine/output_dir.hpp"
+#include "engine/io/output_dir.hpp"
 
 #include <filesystem>
 #include <fstream>

@@ -3,8 +3,8 @@
 // by parallel nonlinear Jacobi sweeps, then one conservative flux-form update so that
 // injected = in bone + leaked holds to round-off every step, whatever the sweep tolerance.
 
-#include "engine/device_grid.hpp"
-#include "engine/pressure_solver.hpp"
+#include "engine/grid/device_grid.hpp"
+#include "engine/solve/pressure_solver.hpp"
 
 namespace cementflow::detail {
 

@@ -3,7 +3,7 @@
 // MetaImage (.mhd) has no Debian library short of ITK, so its small text header is parsed here,
 // strictly: every key must be known, the data must be uncompressed raw of the exact size.
 
-#include "engine/image_io.hpp"
+#include "engine/bone/image_io.hpp"
 
 #include <tiffio.h>
 

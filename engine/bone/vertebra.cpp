@@ -27,7 +27,7 @@
 //   (denser posterior and subchondral bone, C), times a log-normal random field with sigma 0.18
 //   and correlation length 4 mm (mm-scale heterogeneity of vertebral cancellous bone, C); the
 //   field is rescaled so the trabecular mean equals the target, then clamped to [0.03, 0.40].
-// - permeability: the engine's law (engine/permeability.cpp, PHYSICS.md §L3a), which makes the
+// - permeability: the engine's law (engine/bone/permeability.cpp, PHYSICS.md §L3a), which makes the
 //   superior–inferior permeability the largest (k_AP / k_SI = 0.773, Baroud et al. 2004, A).
 // - basivertebral foramen at mid-height of the posterior wall on the midline; the basivertebral
 //   vein 2 mm across at the foramen, branches 1.2 mm, reaching 40 % of the depth anteriorly
@@ -117,7 +117,7 @@ constexpr double kBreachRadius = 2.5;
 constexpr std::array<double, 3> kCleftSemiAxes{9.0, 6.0, 2.5};
 constexpr double kCleftRimMm = 1.5, kCrackRadius = 1.5;
 
-// Model size limit: the box phantom's (engine/phantom.cpp), 64^3 blocks of 8^3 voxels.
+// Model size limit: the box phantom's (engine/bone/phantom.cpp), 64^3 blocks of 8^3 voxels.
 constexpr double kMaxVoxels = 64.0 * 64.0 * 64.0 * 512.0;
 // Coarsest voxel that still leaves the body ~12 voxels high and its veins resolvable.
 constexpr double kMaxVoxelMm = 2.0;

@@ -35,8 +35,8 @@
 #include <vector>
 
 #include "cementflow/errors.hpp"
-#include "engine/png_io.hpp"
-#include "engine/vdb_blocks.hpp"
+#include "engine/grid/vdb_blocks.hpp"
+#include "engine/io/png_io.hpp"
 
 namespace cementflow {
 namespace {
