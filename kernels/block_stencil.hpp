@@ -21,7 +21,7 @@
 #include <type_traits>
 
 #include "kernels/grid_kernels.hpp"
-#include "kernels/kokkos_math.hpp"
+#include "kernels/kokkos_compat.hpp"
 
 namespace cementflow::kernels {
 

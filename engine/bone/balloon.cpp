@@ -39,12 +39,12 @@
 #include <queue>
 #include <sstream>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "cementflow/errors.hpp"
 #include "cementflow/kyphoplasty.hpp"
+#include "engine/grid/block_index.hpp"
 
 namespace cementflow {
 namespace {
@@ -99,47 +99,6 @@ std::string consequence(int m) {
   if (m == static_cast<int>(Material::Cavity)) return ": it overlaps another balloon";
   return "";
 }
-
-/// Global voxel index -> flat index in a BoneBlocks, for neighbour and point queries.
-class VoxelIndex {
- public:
-  explicit VoxelIndex(const BoneBlocks& b) : b_(b) {
-    for (std::size_t i = 0; i < b.num_blocks(); ++i) {
-      const auto& o = b.block_origin[i];
-      block_[key(o[0] >> 3, o[1] >> 3, o[2] >> 3)] = static_cast<long long>(i);
-    }
-  }
-  /// Flat index of global voxel (i, j, k), or -1 when its block is absent.
-  long long find(int i, int j, int k) const {
-    const auto it = block_.find(key(i >> 3, j >> 3, k >> 3));
-    if (it == block_.end()) return -1;
-    return it->second * BoneBlocks::kBlockVoxels + BoneBlocks::local_index(i & 7, j & 7, k & 7);
-  }
-  /// Global voxel index of flat index v.
-  std::array<int, 3> ijk(long long v) const {
-    const auto& o = b_.block_origin[static_cast<std::size_t>(v / BoneBlocks::kBlockVoxels)];
-    const int l = static_cast<int>(v % BoneBlocks::kBlockVoxels);
-    return {o[0] + (l & 7), o[1] + ((l >> 3) & 7), o[2] + (l >> 6)};
-  }
-  std::array<double, 3> center(const std::array<int, 3>& c) const {
-    return {b_.origin_mm[0] + b_.voxel_mm * c[0], b_.origin_mm[1] + b_.voxel_mm * c[1],
-            b_.origin_mm[2] + b_.voxel_mm * c[2]};
-  }
-  /// The six face neighbours of flat index v (-1 where absent).
-  std::array<long long, 6> neighbours(long long v) const {
-    const auto c = ijk(v);
-    return {find(c[0] - 1, c[1], c[2]), find(c[0] + 1, c[1], c[2]), find(c[0], c[1] - 1, c[2]),
-            find(c[0], c[1] + 1, c[2]), find(c[0], c[1], c[2] - 1), find(c[0], c[1], c[2] + 1)};
-  }
-
- private:
-  static std::uint64_t key(int bx, int by, int bz) {
-    const auto u = [](int c) { return static_cast<std::uint64_t>(c + (1 << 20)) & 0x1fffffULL; };
-    return u(bx) | (u(by) << 21) | (u(bz) << 42);
-  }
-  const BoneBlocks& b_;
-  std::unordered_map<std::uint64_t, long long> block_;
-};
 
 double dot(const std::array<double, 3>& a, const std::array<double, 3>& b) {
   return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -317,7 +276,7 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
   }
 
   // --- cavities ---------------------------------------------------------------------------------
-  const VoxelIndex index(bone);
+  const detail::BlockIndex index(bone);
   const std::vector<float> native = bone.porosity;
   std::vector<std::vector<long long>> cavity(balloons.size());
   std::vector<double> displaced_bv(balloons.size(), 0.0);  // in voxel volumes
@@ -344,7 +303,7 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
       for (int y = lo[1]; y <= hi[1]; ++y)
         for (int x = lo[0]; x <= hi[0]; ++x) {
           const std::array<int, 3> ijk{x, y, z};
-          const double d = c.distance(index.center(ijk));
+          const double d = c.distance(index.position(ijk));
           if (d <= reach) cand.push_back({d, ijk});
         }
     std::sort(cand.begin(), cand.end(), [](const Cand& p, const Cand& q) {
@@ -352,7 +311,7 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
     });
     cand.resize(std::min(cand.size(), n_want));
     for (const Cand& cd : cand) {
-      const long long v = index.find(cd.c[0], cd.c[1], cd.c[2]);
+      const long long v = index.voxel(cd.c[0], cd.c[1], cd.c[2]);
       const int m = v >= 0 ? bone.material[static_cast<std::size_t>(v)] : kInactive;
       // A cavity the bone already had (a fracture cleft) may lie in the balloon: it stays cavity,
       // with no bone to displace. One carved here by another balloon is an overlap.
@@ -360,8 +319,8 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
       if (!balloon_material(m) && !cleft)
         throw InputError(file, key_of(i),
                          "centre " + vec(balloons[i].center_mm) + ", radius " + num(c.radius) +
-                             " mm, reaches " + material_text(m) + " at " + vec(index.center(cd.c)) +
-                             " mm" + consequence(m),
+                             " mm, reaches " + material_text(m) + " at " +
+                             vec(index.position(cd.c)) + " mm" + consequence(m),
                          "a balloon inside trabecular bone (move it or make it smaller)");
       const auto u = static_cast<std::size_t>(v);
       displaced_bv[i] += 1.0 - static_cast<double>(bone.porosity[u]);
@@ -395,7 +354,7 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
         if (bone.material[static_cast<std::size_t>(w)] != static_cast<int>(Material::Trabecular))
           continue;
         seen[static_cast<std::size_t>(w)] = 1;
-        front.push({c.distance(index.center(index.ijk(w))), w});
+        front.push({c.distance(index.center(w)), w});
       }
     };
     for (long long v : cavity[i]) seen[static_cast<std::size_t>(v)] = 1;
@@ -467,7 +426,7 @@ CavityFill measure_cavity_fill(const BoneBlocks& bone, const std::vector<float>&
   if (cement_fraction.size() != nv) return out;
   const double h = bone.voxel_mm;
   const double vox_mm3 = h * h * h;
-  const VoxelIndex index(bone);
+  const detail::BlockIndex index(bone);
   const auto cavity = static_cast<std::int32_t>(Material::Cavity);
 
   double cav_pore = 0, cav_cement = 0;
@@ -480,7 +439,7 @@ CavityFill measure_cavity_fill(const BoneBlocks& bone, const std::vector<float>&
     cav_cement += static_cast<double>(cement_fraction[u]) * pore;
     for (long long w : index.neighbours(static_cast<long long>(u)))
       if (w < 0 || bone.material[static_cast<std::size_t>(w)] != cavity) {
-        surface.push_back(index.center(index.ijk(static_cast<long long>(u))));
+        surface.push_back(index.center(static_cast<long long>(u)));
         break;
       }
   }
@@ -497,7 +456,7 @@ CavityFill measure_cavity_fill(const BoneBlocks& bone, const std::vector<float>&
     const double w =
         static_cast<double>(cement_fraction[u]) * static_cast<double>(bone.porosity[u]) * vox_mm3;
     if (!(w > 0)) continue;
-    const auto x = index.center(index.ijk(static_cast<long long>(u)));
+    const auto x = index.center(static_cast<long long>(u));
     double d2 = std::numeric_limits<double>::infinity();
     for (const auto& s : surface) {
       const auto d = sub(x, s);

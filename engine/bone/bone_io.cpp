@@ -408,8 +408,8 @@ void save_bone(const BoneBlocks& bone, const std::string& path,
                const std::vector<std::pair<std::string, std::string>>& metadata) {
   const std::string src = "<bone>";
   const std::size_t n = bone.num_blocks() * BoneBlocks::kBlockVoxels;
-  const std::string per_block =
-      " (512 per block, " + std::to_string(bone.num_blocks()) + " blocks)";
+  const std::string per_block = " (" + std::to_string(BoneBlocks::kBlockVoxels) + " per block, " +
+                                std::to_string(bone.num_blocks()) + " blocks)";
   if (!(std::isfinite(bone.voxel_mm) && bone.voxel_mm > 0))
     throw InputError(src, "voxel_mm", num(bone.voxel_mm), "a positive voxel size in mm");
   for (double o : bone.origin_mm)

@@ -192,8 +192,8 @@ BoneBlocks to_blocks(const Dense& d) {
         for (int x = 0; x < 8; ++x) {
           const int i = blocks[b][0] + x, j = blocks[b][1] + y, k = blocks[b][2] + z;
           if (i >= d.n[0] || j >= d.n[1] || k >= d.n[2]) continue;
-          const std::size_t v =
-              b * 512 + static_cast<std::size_t>(BoneBlocks::local_index(x, y, z));
+          const std::size_t v = b * BoneBlocks::kBlockVoxels +
+                                static_cast<std::size_t>(BoneBlocks::local_index(x, y, z));
           bone.material[v] = d.material[d.at(i, j, k)];
           bone.porosity[v] = d.porosity[d.at(i, j, k)];
         }
@@ -273,7 +273,7 @@ void fill_summary(const BoneBlocks& bone, ImportSummary& s) {
   s.bone_max_mm = {-1e300, -1e300, -1e300};
   for (std::size_t b = 0; b < bone.num_blocks(); ++b)
     for (int v = 0; v < BoneBlocks::kBlockVoxels; ++v) {
-      const std::size_t i = b * 512 + static_cast<std::size_t>(v);
+      const std::size_t i = b * BoneBlocks::kBlockVoxels + static_cast<std::size_t>(v);
       const int m = bone.material[i];
       if (m != static_cast<int>(Material::Trabecular) && m != static_cast<int>(Material::Cortical))
         continue;

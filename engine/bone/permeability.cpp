@@ -117,7 +117,7 @@ void complete_bone(BoneBlocks& bone) {
   size_t nbody = 0;
   for (size_t b = 0; b < bone.num_blocks(); ++b)
     for (int v = 0; v < BoneBlocks::kBlockVoxels; ++v) {
-      const int m = bone.material[b * 512 + static_cast<size_t>(v)];
+      const int m = bone.material[b * BoneBlocks::kBlockVoxels + static_cast<size_t>(v)];
       if (m == static_cast<int>(Material::Cortical)) has_cortex = true;
       if (m != static_cast<int>(Material::Trabecular) && m != static_cast<int>(Material::Cortical))
         continue;
@@ -134,7 +134,7 @@ void complete_bone(BoneBlocks& bone) {
   const double mid_band = nbody > 0 ? 0.25 * (hi[0] - lo[0]) : 0.0;
   for (size_t b = 0; b < bone.num_blocks(); ++b)
     for (int v = 0; v < BoneBlocks::kBlockVoxels; ++v) {
-      const size_t i = b * 512 + static_cast<size_t>(v);
+      const size_t i = b * BoneBlocks::kBlockVoxels + static_cast<size_t>(v);
       if (bone.route[i] != static_cast<int>(LeakRoute::None)) continue;
       LeakRoute r = LeakRoute::None;
       switch (bone.material[i]) {

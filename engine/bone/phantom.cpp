@@ -19,13 +19,12 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
+#include "engine/bone/model_limits.hpp"
 
 namespace cementflow {
 namespace {
 
-// Largest box: 64^3 blocks of 8^3 voxels (2^27 ~ 1.3e8 voxels, ~3.2 GB of BoneBlocks arrays at
-// 24 bytes per voxel). A validation phantom never needs more.
-constexpr double kMaxBoxVoxels = 64.0 * 64.0 * 64.0 * 512.0;
+using detail::kMaxModelVoxels;  // the largest box (engine/bone/model_limits.hpp)
 
 const char* const kFaceNames[6] = {"-x", "+x", "-y", "+y", "-z", "+z"};
 
@@ -177,9 +176,9 @@ BoxLayout layout_of(const BoxPhantom& p) {
   for (int a = 0; a < 3; ++a) {
     const double nd = std::round(p.size_mm[a] / p.voxel_mm);
     total *= nd + 2;
-    if (total > kMaxBoxVoxels)
+    if (total > kMaxModelVoxels)
       bad("voxel_mm", num(p.voxel_mm),
-          "a voxel size giving at most " + num(kMaxBoxVoxels) + " voxels for a box of " +
+          "a voxel size giving at most " + num(kMaxModelVoxels) + " voxels for a box of " +
               vec(p.size_mm) + " mm");
     L.n[a] = static_cast<int>(nd);
     L.lo[a] = L.sink[a][0] ? 1 : 0;

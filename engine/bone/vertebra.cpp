@@ -67,6 +67,7 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
+#include "engine/bone/model_limits.hpp"
 
 namespace cementflow {
 namespace {
@@ -117,8 +118,8 @@ constexpr double kBreachRadius = 2.5;
 constexpr std::array<double, 3> kCleftSemiAxes{9.0, 6.0, 2.5};
 constexpr double kCleftRimMm = 1.5, kCrackRadius = 1.5;
 
-// Model size limit: the box phantom's (engine/bone/phantom.cpp), 64^3 blocks of 8^3 voxels.
-constexpr double kMaxVoxels = 64.0 * 64.0 * 64.0 * 512.0;
+// Model size limit: the box phantom's (engine/bone/model_limits.hpp).
+using detail::kMaxModelVoxels;
 // Coarsest voxel that still leaves the body ~12 voxels high and its veins resolvable.
 constexpr double kMaxVoxelMm = 2.0;
 
@@ -433,10 +434,10 @@ void check_vertebra_params(const VertebraParams& p, const std::string& file,
   big.H = kHeightMax;
   double total = 0;
   grid_dims(big, p.voxel_mm, &total);
-  if (total > kMaxVoxels)
+  if (total > kMaxModelVoxels)
     throw InputError(file, key, num(p.voxel_mm),
-                     "a voxel size giving at most " + num(kMaxVoxels) + " voxels (this gives " +
-                         num(total) + "; about 0.1 mm is the finest)");
+                     "a voxel size giving at most " + num(kMaxModelVoxels) +
+                         " voxels (this gives " + num(total) + "; about 0.1 mm is the finest)");
   const int f = static_cast<int>(p.fracture);
   if (f < 0 || f > 2)
     throw InputError(file, key_prefix + "fracture", std::to_string(f), "none, wedge or cleft");
@@ -713,16 +714,16 @@ BoneBlocks generate_vertebra(const VertebraParams& p, VertebraInfo* info) {
         if (any) out.block_origin.push_back(o);
       }
   const std::size_t nblocks = out.block_origin.size();
-  out.material.assign(nblocks * 512, kInactive);
-  out.porosity.assign(nblocks * 512, 0.0f);
-  out.route.assign(nblocks * 512, static_cast<std::int32_t>(LeakRoute::None));
+  out.material.assign(nblocks * BoneBlocks::kBlockVoxels, kInactive);
+  out.porosity.assign(nblocks * BoneBlocks::kBlockVoxels, 0.0f);
+  out.route.assign(nblocks * BoneBlocks::kBlockVoxels, static_cast<std::int32_t>(LeakRoute::None));
   for (std::size_t b = 0; b < nblocks; ++b) {
     const auto& o = out.block_origin[b];
     for (int v = 0; v < BoneBlocks::kBlockVoxels; ++v) {
       const int i = o[0] + v % bd, j = o[1] + (v / bd) % bd, k = o[2] + v / (bd * bd);
       if (!g.inside(i, j, k)) continue;
       const std::size_t gv = g.idx(i, j, k);
-      const std::size_t ov = b * 512 + static_cast<std::size_t>(v);
+      const std::size_t ov = b * BoneBlocks::kBlockVoxels + static_cast<std::size_t>(v);
       std::int32_t m = kInactive;
       float phi = 0;
       switch (g.cls[gv]) {

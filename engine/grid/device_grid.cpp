@@ -5,9 +5,9 @@
 
 #include <cstdint>
 #include <limits>
-#include <stdexcept>
 #include <string>
 
+#include "cementflow/errors.hpp"
 #include "kernels/grid_kernels.hpp"
 #include "kernels/thrust_policy.hpp"
 
@@ -36,7 +36,7 @@ DView<T*> gather_blocks(const DView<T*>& in, const DView<int*>& from, int stride
                         const char* label) {
   const int n = static_cast<int>(from.extent(0));
   DView<T*> out(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), in.extent(0));
-  const long long per = 512LL * stride;
+  const long long per = static_cast<long long>(kernels::kBlockVoxels) * stride;
   Kokkos::parallel_for(
       "cementflow::grid::gather_blocks", Kokkos::RangePolicy<ExecSpace>(0, n * per),
       KOKKOS_LAMBDA(const long long i) {
@@ -48,12 +48,13 @@ DView<T*> gather_blocks(const DView<T*>& in, const DView<int*>& from, int stride
 }  // namespace
 
 DeviceGrid build_device_grid(const BoneBlocks& bone) {
-  const size_t nvox = bone.num_blocks() * 512;
+  const size_t nvox = bone.num_blocks() * static_cast<size_t>(kernels::kBlockVoxels);
   if (bone.material.size() != nvox || bone.porosity.size() != nvox ||
       bone.permeability.size() != 3 * nvox || bone.route.size() != nvox)
-    throw std::invalid_argument(
-        "build_device_grid: the bone is not complete (call complete_bone first): material, "
-        "porosity, permeability and route must cover every block");
+    throw InputError(
+        "<bone>", "material, porosity, permeability, route",
+        "arrays that do not cover the " + std::to_string(bone.num_blocks()) + " blocks",
+        "a completed bone (call complete_bone first)");
   DeviceGrid g;
   g.nblocks = static_cast<int>(bone.num_blocks());
   g.h_m = bone.voxel_mm * 1e-3;
@@ -133,7 +134,7 @@ DeviceGrid build_device_grid(const BoneBlocks& bone) {
                           "cementflow::grid::route");
   DView<float*> perm = gather_blocks(upload(bone.permeability, "cementflow::grid::perm_in"),
                                      sorted_from, 3, "cementflow::grid::perm");
-  const long long nv = static_cast<long long>(n) * 512;
+  const long long nv = static_cast<long long>(n) * kernels::kBlockVoxels;
   g.kx = DView<float*>("cementflow::grid::kx", nv);
   g.ky = DView<float*>("cementflow::grid::ky", nv);
   g.kz = DView<float*>("cementflow::grid::kz", nv);

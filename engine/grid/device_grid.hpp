@@ -6,6 +6,7 @@
 #include <Kokkos_Core.hpp>
 
 #include "cementflow/bone.hpp"
+#include "kernels/grid_kernels.hpp"
 
 namespace cementflow::detail {
 
@@ -25,7 +26,7 @@ struct DeviceGrid {
   DView<float*> kx, ky, kz;   ///< principal permeabilities, m^2
   DView<int*> route;          ///< LeakRoute code per voxel (-1 none)
 
-  long long num_voxels() const { return static_cast<long long>(nblocks) * 512; }
+  long long num_voxels() const { return static_cast<long long>(nblocks) * kernels::kBlockVoxels; }
 };
 
 /// Uploads a completed bone (permeability and route filled) and sorts its blocks.

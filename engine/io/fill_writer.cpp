@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,15 +33,24 @@ std::string accepted_names() {
 
 void check_size(const std::string& name, std::size_t got, std::size_t want) {
   if (got != want)
-    throw std::invalid_argument("write_fill_vdb: field '" + name + "' has " + std::to_string(got) +
-                                " values, the grid needs " + std::to_string(want));
+    throw InputError("<fields>", name, std::to_string(got) + " values",
+                     std::to_string(want) + " values, one per voxel of the grid (write_fill_vdb)");
 }
 
 }  // namespace
 
-const std::vector<std::string>& fill_grid_names() {
+const std::vector<std::string>& requestable_grid_names() {
   static const std::vector<std::string> names{"cement_fraction", "arrival_time", "pressure",
-                                              "velocity",        "viscosity",    "material"};
+                                              "velocity", "viscosity"};
+  return names;
+}
+
+const std::vector<std::string>& fill_grid_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n = requestable_grid_names();
+    n.emplace_back("material");
+    return n;
+  }();
   return names;
 }
 

@@ -4,7 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "cementflow/simulation.hpp"
+#include "cementflow/run_fields.hpp"
+#include "engine/io/output_grids.hpp"
 
 namespace cementflow::detail {
 
@@ -14,8 +15,5 @@ namespace cementflow::detail {
 /// the other grids are active where the bone is. Throws InputError if `path` cannot be written.
 void write_fill_vdb(const RunFields& fields, const std::vector<std::string>& grids,
                     const std::string& path);
-
-/// Names write_fill_vdb accepts.
-const std::vector<std::string>& fill_grid_names();
 
 }  // namespace cementflow::detail

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "cementflow/errors.hpp"
 
@@ -18,7 +19,9 @@ namespace cementflow::detail {
 
 RgbImage::RgbImage(int w, int h, std::uint8_t r, std::uint8_t g, std::uint8_t b)
     : width(w), height(h), rgb(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3) {
-  if (w <= 0 || h <= 0) throw std::invalid_argument("RgbImage: width and height must be > 0");
+  if (w <= 0 || h <= 0)
+    throw InputError("<image>", "width, height", std::to_string(w) + " x " + std::to_string(h),
+                     "a width and height > 0");
   for (std::size_t i = 0; i < rgb.size(); i += 3) {
     rgb[i] = r;
     rgb[i + 1] = g;
@@ -46,7 +49,10 @@ struct FileCloser {
 void write_png(const std::string& path, const RgbImage& image) {
   if (image.width <= 0 || image.height <= 0 ||
       image.rgb.size() != 3 * static_cast<std::size_t>(image.width) * image.height)
-    throw std::invalid_argument("write_png: image size and pixel buffer disagree");
+    throw InputError(path, "pixels",
+                     std::to_string(image.rgb.size()) + " bytes for " +
+                         std::to_string(image.width) + " x " + std::to_string(image.height),
+                     "3 bytes per pixel of a non-empty image");
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
   if (!file)
     throw InputError(path, "", "",

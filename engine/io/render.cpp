@@ -408,7 +408,8 @@ Volume volume_of(const BoneBlocks& bone, const std::vector<float>* cement) {
   std::array<int, 3> lo{1 << 30, 1 << 30, 1 << 30}, hi{-(1 << 30), -(1 << 30), -(1 << 30)};
   for (std::size_t b = 0; b < bone.num_blocks(); ++b)
     for (int l = 0; l < BoneBlocks::kBlockVoxels; ++l) {
-      if (bone.material[b * 512 + static_cast<std::size_t>(l)] == kInactive) continue;
+      if (bone.material[b * BoneBlocks::kBlockVoxels + static_cast<std::size_t>(l)] == kInactive)
+        continue;
       const std::array<int, 3> c{bone.block_origin[b][0] + (l & 7),
                                  bone.block_origin[b][1] + ((l >> 3) & 7),
                                  bone.block_origin[b][2] + (l >> 6)};
@@ -434,7 +435,7 @@ Volume volume_of(const BoneBlocks& bone, const std::vector<float>* cement) {
   if (with_k) v.perm.assign(3 * v.size(), 0.0f);
   for (std::size_t b = 0; b < bone.num_blocks(); ++b)
     for (int l = 0; l < BoneBlocks::kBlockVoxels; ++l) {
-      const std::size_t s = b * 512 + static_cast<std::size_t>(l);
+      const std::size_t s = b * BoneBlocks::kBlockVoxels + static_cast<std::size_t>(l);
       if (bone.material[s] == kInactive) continue;
       const std::size_t d = v.idx(bone.block_origin[b][0] + (l & 7) - lo[0],
                                   bone.block_origin[b][1] + ((l >> 3) & 7) - lo[1],

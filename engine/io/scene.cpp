@@ -21,6 +21,8 @@
 
 #include "cementflow/errors.hpp"
 #include "cementflow/needle.hpp"
+#include "engine/bone/model_limits.hpp"
+#include "engine/io/output_grids.hpp"
 
 namespace cementflow {
 namespace {
@@ -34,11 +36,10 @@ constexpr double kM3PerMl = 1e-6;
 constexpr double kSecondsPerMinute = 60.0;
 constexpr double kPaPerMpa = 1e6;
 
-// Largest box phantom, in voxels counting one sink layer on every side: the same limit and count
-// as generate_box (engine/bone/phantom.cpp: 64^3 blocks of 8^3 voxels, about 3 GB of host arrays),
-// so that a scene the parser accepts never fails inside the generator. Larger models come from a
-// .vdb file.
-constexpr double kMaxBoxVoxels = 64.0 * 64.0 * 64.0 * 512.0;
+// Largest box phantom: detail::kMaxModelVoxels counting one sink layer on every side, the same
+// limit and count as generate_box (engine/bone/phantom.cpp), so that a scene the parser accepts
+// never fails inside the generator.
+using detail::kMaxModelVoxels;
 
 // Relative slack when comparing max_time_s with volume / flow rate: both come from decimal text
 // through different unit conversions, so equal times may differ by a few ulps.
@@ -370,9 +371,9 @@ BoxPhantom parse_box(const Obj& g) {
                             number_text(min_edge / 2) + " mm)");
   double voxels = 1;
   for (double s : b.size_mm) voxels *= std::round(s / b.voxel_mm) + 2;
-  if (voxels > kMaxBoxVoxels)
+  if (voxels > kMaxModelVoxels)
     g.fail("voxel_mm", *g.get("voxel_mm"),
-           "a voxel edge giving at most " + number_text(kMaxBoxVoxels) +
+           "a voxel edge giving at most " + number_text(kMaxModelVoxels) +
                " voxels with the sink layers (this gives " + number_text(voxels) +
                "; use a .vdb bone for larger models)");
   b.porosity = g.number("porosity", kUnitOpenClosed, "a pore fraction in (0, 1]");
@@ -867,9 +868,7 @@ std::vector<std::string> parse_output(const Obj& root, std::vector<std::string> 
   if (!root.has("output")) return grids;
   const Obj o = root.object("output");
   o.allow({"grids"});
-  if (o.has("grids"))
-    grids = o.string_set("grids",
-                         {"cement_fraction", "arrival_time", "pressure", "velocity", "viscosity"});
+  if (o.has("grids")) grids = o.string_set("grids", detail::requestable_grid_names());
   return grids;
 }
 
@@ -913,50 +912,6 @@ Scene load_scene(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw InputError(path, "", "a read error", "a readable scene file");
   return parse_scene(text.str(), path);
-}
-
-std::vector<std::string> balloon_keys(const Scene& scene) {
-  std::vector<std::string> keys;
-  const auto& b = scene.injection.balloons;
-  for (std::size_t i = 0; i < b.size(); ++i)
-    keys.push_back(scene.injection.balloon_list || b.size() > 1
-                       ? "injection.balloons[" + std::to_string(i) + "]"
-                       : std::string("injection.balloon"));
-  return keys;
-}
-
-BoneBlocks make_bone(const Scene& scene, KyphoplastyStats* stats) {
-  BoneBlocks bone;
-  if (scene.bone.kind == BoneSource::Kind::Import) {
-    ImportOptions o = scene.bone.import;
-    // Errors name the scene's key when they concern an argument of the import.
-    try {
-      bone = import_image(o).bone;  // completed by the import (permeability law, routes)
-    } catch (const InputError& e) {
-      if (e.file() != "<arguments>") throw;
-      throw InputError(scene.file, "bone.import", e.value(), e.expected() + " (" + e.key() + ")");
-    }
-  } else {
-    switch (scene.bone.kind) {
-      case BoneSource::Kind::File:
-        bone = load_bone(scene.bone.vdb_path);
-        break;
-      case BoneSource::Kind::Vertebra:
-        bone = generate_vertebra(scene.bone.vertebra);
-        break;
-      default:
-        bone = generate_box(scene.bone.box);
-        break;
-    }
-    complete_bone(bone);
-  }
-  if (scene.injection.mode == "kyphoplasty") {
-    const KyphoplastyStats ks =
-        carve_balloons(bone, scene.injection.balloons, scene.file.empty() ? "<scene>" : scene.file,
-                       balloon_keys(scene));
-    if (stats) *stats = ks;
-  }
-  return bone;
 }
 
 }  // namespace cementflow

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "engine/run/kokkos_compat.hpp"
 #include "engine/run/vdb_init.hpp"
+#include "kernels/kokkos_compat.hpp"
 
 namespace cementflow {
 

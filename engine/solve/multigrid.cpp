@@ -5,11 +5,11 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
-#include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
+#include "cementflow/errors.hpp"
+#include "engine/grid/block_index.hpp"
 #include "engine/solve/pressure_solver.hpp"
 #include "kernels/block_stencil.hpp"
 #include "kernels/multigrid_kernels.hpp"
@@ -26,36 +26,22 @@ int floor_div(int a, int b) {
   return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-std::uint64_t pack(const std::array<int, 3>& c) {
-  constexpr std::int64_t off = 1 << 20;
-  return (static_cast<std::uint64_t>(c[0] + off) << 42) |
-         (static_cast<std::uint64_t>(c[1] + off) << 21) | static_cast<std::uint64_t>(c[2] + off);
-}
-
 /// Geometry of one level on the host while the hierarchy is built.
 struct HostGeometry {
-  std::vector<std::array<int, 3>> block;  // block coordinates (voxel index / 8)
-  std::vector<int> active;                // nblocks * 512: 1 active, -1 inactive
-  std::unordered_map<std::uint64_t, int> index;
+  std::vector<std::array<int, 3>> block;  // block coordinates (voxel index / kBlockDim)
+  std::vector<int> active;                // nblocks * kBlockVoxels: 1 active, -1 inactive
+  BlockIndex index;                       // of `block` (the one host block index)
 
   int nblocks() const { return static_cast<int>(block.size()); }
-  int find(const std::array<int, 3>& b) const {
-    const auto it = index.find(pack(b));
-    return it == index.end() ? -1 : it->second;
+  int find(const std::array<int, 3>& b) const { return index.block(b[0], b[1], b[2]); }
+  /// Indexes `block` (after it is filled).
+  void build_index() {
+    std::vector<std::array<int, 3>> origin(block.size());
+    for (size_t b = 0; b < block.size(); ++b)
+      origin[b] = {kBlockDim * block[b][0], kBlockDim * block[b][1], kBlockDim * block[b][2]};
+    index = BlockIndex(std::move(origin), {0, 0, 0}, 1.0);
   }
 };
-
-/// Block neighbour table in the grid's order (-x, +x, -y, +y, -z, +z).
-std::vector<int> neighbour_table(const HostGeometry& g) {
-  std::vector<int> nb(static_cast<size_t>(g.nblocks()) * 6, -1);
-  for (int b = 0; b < g.nblocks(); ++b)
-    for (int d = 0; d < 6; ++d) {
-      auto c = g.block[static_cast<size_t>(b)];
-      c[static_cast<size_t>(d >> 1)] += (d & 1) ? 1 : -1;
-      nb[static_cast<size_t>(b) * 6 + static_cast<size_t>(d)] = g.find(c);
-    }
-  return nb;
-}
 
 template <class T>
 DView<T*> upload(const std::vector<T>& v, const std::string& label) {
@@ -66,11 +52,11 @@ DView<T*> upload(const std::vector<T>& v, const std::string& label) {
   return d;
 }
 
-DView<int* [6]> upload_neighbours(const std::vector<int>& nb, int nblocks, const std::string& l) {
-  DView<int* [6]> d(l, static_cast<size_t>(nblocks));
+DView<int* [6]> upload_neighbours(const std::vector<std::array<int, 6>>& nb, const std::string& l) {
+  DView<int* [6]> d(l, nb.size());
   auto h = Kokkos::create_mirror_view(d);
-  for (int b = 0; b < nblocks; ++b)
-    for (int k = 0; k < 6; ++k) h(b, k) = nb[static_cast<size_t>(b) * 6 + static_cast<size_t>(k)];
+  for (size_t b = 0; b < nb.size(); ++b)
+    for (size_t k = 0; k < 6; ++k) h(b, k) = nb[b][k];
   Kokkos::deep_copy(d, h);
   return d;
 }
@@ -81,7 +67,9 @@ Multigrid::Multigrid(const DeviceGrid& fine, MultigridOptions options)
     : fine_(fine), opt_(options) {
   if (opt_.pre_smooth < 0 || opt_.post_smooth < 0 || !(opt_.omega > 0 && opt_.omega < 2) ||
       !(opt_.coarse_scale > 0) || opt_.max_coarsest_unknowns < 1 || opt_.max_levels < 1)
-    throw std::invalid_argument("Multigrid: invalid options");
+    throw InputError("<argument>", "MultigridOptions", "invalid options",
+                     "pre_smooth, post_smooth >= 0, 0 < omega < 2, coarse_scale > 0, "
+                     "max_coarsest_unknowns >= 1, max_levels >= 1");
   constexpr int V = kernels::kBlockVoxels;
 
   // Level 0: the grid itself.
@@ -93,8 +81,8 @@ Multigrid::Multigrid(const DeviceGrid& fine, MultigridOptions options)
     for (int b = 0; b < fine.nblocks; ++b) {
       geo.block[static_cast<size_t>(b)] = {floor_div(org(b, 0), 8), floor_div(org(b, 1), 8),
                                            floor_div(org(b, 2), 8)};
-      geo.index.emplace(pack(geo.block[static_cast<size_t>(b)]), b);
     }
+    geo.build_index();
     geo.active.resize(static_cast<size_t>(fine.nblocks) * V);
     for (size_t i = 0; i < geo.active.size(); ++i) geo.active[i] = mat(i) >= 0 ? 1 : -1;
   }
@@ -125,8 +113,7 @@ Multigrid::Multigrid(const DeviceGrid& fine, MultigridOptions options)
                 [&](const auto& a, const auto& b) { return key(a) < key(b); });
       cb.erase(std::unique(cb.begin(), cb.end()), cb.end());
       cg.block = std::move(cb);
-      for (int b = 0; b < cg.nblocks(); ++b)
-        cg.index.emplace(pack(cg.block[static_cast<size_t>(b)]), b);
+      cg.build_index();
     }
     const size_t nc = static_cast<size_t>(cg.nblocks()) * V;
     cg.active.assign(nc, -1);
@@ -174,7 +161,7 @@ Multigrid::Multigrid(const DeviceGrid& fine, MultigridOptions options)
     Level lc;
     lc.nblocks = cg.nblocks();
     lc.active_count = count;
-    lc.neighbour = upload_neighbours(neighbour_table(cg), cg.nblocks(), tag + "::neighbour");
+    lc.neighbour = upload_neighbours(cg.index.neighbour_table(), tag + "::neighbour");
     lc.active = upload(cg.active, tag + "::active");
     lc.children = DView<int* [8]>(tag + "::children", nc);
     {

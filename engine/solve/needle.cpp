@@ -179,28 +179,36 @@ double cannula_pressure_drop(const Rheology& r, double flow_m3_s, double radius_
                              double length_m) {
   check_tube(flow_m3_s, radius_m, length_m);
   validate_rheology(r, "<argument>");
-  if (flow_m3_s < 0.0) return -cannula_pressure_drop(r, -flow_m3_s, radius_m, length_m);
+  return detail::cannula_pressure_drop(detail::to_params(r), flow_m3_s, radius_m, length_m);
+}
+
+namespace detail {
+
+double cannula_pressure_drop(const kernels::RheologyParams& p, double flow_m3_s, double radius_m,
+                             double length_m) {
+  if (flow_m3_s < 0.0) return -cannula_pressure_drop(p, -flow_m3_s, radius_m, length_m);
   if (flow_m3_s == 0.0 || length_m == 0.0) return 0.0;
-  const kernels::RheologyParams p = detail::to_params(r);
   const double pi_r3 = kPi * radius_m * radius_m * radius_m;
-  if (r.model == RheologyModel::Newtonian) {
+  if (p.model == kernels::RheologyParams::newtonian) {
     // Hagen–Poiseuille (PHYSICS.md §M3 with n = 1, K = mu): dP = 8 mu L Q / (pi R^4).
     const double mu = kernels::viscosity(p, 1.0);  // constant, clamped like everywhere else
     return 8.0 * mu * length_m * flow_m3_s / (pi_r3 * radius_m);
   }
-  if (r.model == RheologyModel::PowerLaw) {
+  if (p.model == kernels::RheologyParams::power_law) {
     // PHYSICS.md §M3: dP = (2KL/R) [((3n+1)/n) Q/(pi R^3)]^n, exact while the clamps are idle at
     // the wall. (One clamp always bites on the centreline, where gdot -> 0: the upper one for
     // n < 1, the lower for n > 1; that core carries ~(gdot_clamp/gdot_w)^(1+3n) of Q, below
     // round-off for every preset: e.g. (1.6e-5/47)^2.5 = 5e-16 for generic_vertebroplasty.)
-    const double n = r.flow_index;
+    const double n = p.flow_index;
     const double gw = (3.0 * n + 1.0) / n * flow_m3_s / pi_r3;
     const double mu_w = kernels::unclamped_viscosity(p, gw);
-    if (mu_w >= r.min_viscosity_pa_s && mu_w <= r.max_viscosity_pa_s)
-      return 2.0 * r.consistency_pa_sn * length_m / radius_m * std::pow(gw, n);
+    if (mu_w >= p.min_viscosity && mu_w <= p.max_viscosity)
+      return 2.0 * p.consistency * length_m / radius_m * std::pow(gw, n);
   }
   return 2.0 * length_m * wall_stress_numerical(p, flow_m3_s, radius_m) / radius_m;
 }
+
+}  // namespace detail
 
 double cannula_pressure_drop(const Rheology& r, double flow_m3_s,
                              const std::vector<CannulaSection>& sections) {

@@ -52,6 +52,17 @@ kernels::RheologyParams to_params(const Rheology& r) {
   return p;
 }
 
+kernels::RheologyParams shifted_params(const kernels::RheologyParams& p, double factor) {
+  kernels::RheologyParams s = p;
+  const double f = std::isfinite(factor) ? factor : kernels::kGelledFactor;
+  s.viscosity *= f;
+  s.consistency *= f;
+  s.mu0 *= f;
+  s.mu_inf *= f;
+  s.yield_stress *= f;
+  return s;
+}
+
 kernels::CureParams to_cure_params(const Curing& c) {
   kernels::CureParams p;
   switch (c.model) {
