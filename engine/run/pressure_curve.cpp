@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cementflow/errors.hpp"
-#include "engine/plot.hpp"
+#include "engine/io/plot.hpp"
 
 namespace cementflow {
 

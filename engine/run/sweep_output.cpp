@@ -17,8 +17,8 @@
 
 #include "cementflow/errors.hpp"
 #include "cementflow/sweep.hpp"
-#include "engine/output_dir.hpp"
-#include "engine/plot.hpp"
+#include "engine/io/output_dir.hpp"
+#include "engine/io/plot.hpp"
 
 namespace cementflow {
 
