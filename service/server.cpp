@@ -30,7 +30,10 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include "cementflow/cementflow.hpp"
 
@@ -49,6 +52,25 @@ bool token_equal(const std::string& expected, const std::string& given) {
 }
 
 namespace {
+
+/// Debian's cpp-httplib 0.11 is a compiled library whose listening socket has a backlog of 5
+/// (CPPHTTPLIB_LISTEN_BACKLOG, fixed when the library was built): a burst of clients overflows it
+/// and the kernel resets some connections. Finds that socket (listening, bound to `port`) and
+/// listens again with the system's largest backlog (Linux updates the backlog in place).
+void widen_backlog(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int p = -1;
+    if (addr.ss_family == AF_INET) p = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) p = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (p == port) ::listen(fd, SOMAXCONN);
+  }
+}
 
 /// True when `p` (canonical) is `root` (canonical) or below it.
 bool is_within(const fs::path& root, const fs::path& p) {
@@ -584,6 +606,7 @@ int Service::run() {
                      "a free port on " + opt_.host + " (it is in use or not allowed)");
   }
 
+  widen_backlog(port);
   std::thread watchdog([this] { watchdog_loop(); });
 
   std::atomic<bool> done{false}, listening_ended{false};
