@@ -207,3 +207,24 @@ def test_readme_example(tmp_path, monkeypatch):
     exec(compile(m.group(1), "README.md", "exec"), ns)
     assert ns["r"]["report"]["status"] == "completed"
     assert (tmp_path / "out" / "py_box" / "report.json").exists()
+
+
+def test_run_on_the_imported_real_ct():
+    """L1 of the TotalSegmentator CT (../shared/data) with the needle of scenes/vp_from_ct.json."""
+    ts = SOURCE_DIR.parent / "shared" / "data" / "clinical_ct_totalsegmentator"
+    assert (ts / "example_ct.nii.gz").exists(), f"real data missing: {ts}"
+    scene = tiny_scene(0.5)
+    scene["bone"] = {"import": {"image": str(ts / "example_ct.nii.gz"),
+                                "label": str(ts / "example_seg_fast_force_split.nii.gz"),
+                                "label_value": 31, "voxel_mm": 2.0, "cortical_shell": False}}
+    scene["injection"]["needle"].update({"tip_mm": [-6, 128, 386], "direction": [0.467, 0.884, 0]})
+    r = cementflow.run(scene)
+    assert r["report"]["status"] == "completed"
+    assert r["report"]["injected_volume_ml"] == pytest.approx(0.5, rel=1e-3)
+    mat = r["grids"]["material"]
+    # The model sits around L1: the needle tip lies inside the dense box.
+    ijk = (np.array([-6, 128, 386]) - np.array(r["origin_mm"])) / r["voxel_mm"]
+    i, j, k = np.rint(ijk).astype(int)
+    assert 0 <= k < mat.shape[0] and 0 <= j < mat.shape[1] and 0 <= i < mat.shape[2]
+    assert mat[k, j, i] == 1  # trabecular bone at the tip
+    assert r["grids"]["cement_fraction"][k, j, i] > 0.5

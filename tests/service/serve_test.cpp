@@ -149,6 +149,11 @@ class ServeTest : public ::testing::Test {
               0)
         << out;
     fs::copy_file(data / "box.vdb", outside / "secret.vdb");
+    // The real CT and its labels (../shared/data), by name inside the data folder.
+    const fs::path ts = cementflow::test::shared_data() / "clinical_ct_totalsegmentator";
+    ASSERT_TRUE(fs::exists(ts / "example_ct.nii.gz")) << "real data missing: " << ts;
+    fs::copy_file(ts / "example_ct.nii.gz", data / "ct.nii.gz");
+    fs::copy_file(ts / "example_seg_fast_force_split.nii.gz", data / "seg.nii.gz");
     fs::create_symlink(outside / "secret.vdb", data / "link.vdb");
     server_ = new ServerProcess;
     ASSERT_TRUE(server_->start(
@@ -594,6 +599,35 @@ TEST_F(ServeTest, RunTimeLimitAndBoundedQueue) {
   ASSERT_TRUE(fill);
   EXPECT_EQ(fill->status, 200);
   EXPECT_EQ(s2.stop(), 0);
+}
+
+TEST_F(ServeTest, ImportedCtByNameRunsAsTheCliDoes) {
+  // L1 of the TotalSegmentator CT with the needle of scenes/vp_from_ct.json, 2 mm, 0.5 mL.
+  json scene = tiny_scene(0.5);
+  scene["name"] = "ct_l1";
+  scene["bone"] = json::parse(R"({"import": {"image": "ct.nii.gz", "label": "seg.nii.gz",
+      "label_value": 31, "voxel_mm": 2.0, "cortical_shell": false}})");
+  scene["injection"]["needle"]["tip_mm"] = {-6, 128, 386};
+  scene["injection"]["needle"]["direction"] = {0.467, 0.884, 0};
+  const std::string id = submit(scene.dump());
+  ASSERT_FALSE(id.empty());
+  const json st = wait_for(id, 240);
+  ASSERT_EQ(st["status"], "completed") << st.dump();
+  auto c = client();
+  auto rep = c.Get("/v1/runs/" + id + "/report", auth());
+  ASSERT_TRUE(rep);
+  ASSERT_EQ(rep->status, 200);
+  // The CLI on the same scene, with the images beside the scene file.
+  const fs::path scene_file = *dir_ / "data" / "ct_l1.json", out = *dir_ / "cli_ct";
+  std::ofstream(scene_file) << scene.dump(2);
+  std::string log;
+  ASSERT_EQ(run_command(cli() + " run " + scene_file.string() + " --threads 1 --quiet --out " +
+                            out.string(),
+                        &log),
+            0)
+      << log;
+  EXPECT_EQ(without_wall_time(rep->body), without_wall_time(read_file(out / "report.json")));
+  EXPECT_NEAR(json::parse(rep->body)["injected_volume_ml"].get<double>(), 0.5, 1e-3);
 }
 
 TEST_F(ServeTest, HealthAfterAllOfItThenGracefulShutdownKeepsFinishedRuns) {
