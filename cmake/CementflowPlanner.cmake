@@ -68,3 +68,25 @@ if(CEMENTFLOW_WITH_PYTHON)
 else()
   message(STATUS "Python module: off (needs pybind11-dev, python3-dev, python3-numpy)")
 endif()
+
+# --- DICOM SEG output of the Slicer module: DCMTK (Debian libdcmtk-dev) -----------------------
+find_package(DCMTK CONFIG QUIET)
+set(_dcmtk_found OFF)
+if(DCMTK_FOUND AND TARGET DCMTK::dcmseg)
+  set(_dcmtk_found ON)
+endif()
+option(CEMENTFLOW_WITH_DICOM_SEG "DICOM SEG output of `cementflow slicer` (needs libdcmtk-dev)"
+  ${_dcmtk_found})
+if(CEMENTFLOW_WITH_DICOM_SEG)
+  if(NOT _dcmtk_found)
+    message(FATAL_ERROR "CEMENTFLOW_WITH_DICOM_SEG needs DCMTK: install the Debian package "
+                        "'libdcmtk-dev' (or -DCEMENTFLOW_WITH_DICOM_SEG=OFF)")
+  endif()
+  target_sources(cementflow_cli PRIVATE tools/cli/dicom_seg.cpp)
+  target_link_libraries(cementflow_cli PRIVATE DCMTK::dcmseg DCMTK::dcmfg DCMTK::dcmiod
+    DCMTK::dcmdata DCMTK::ofstd)
+  target_compile_definitions(cementflow_cli PRIVATE CEMENTFLOW_WITH_DICOM_SEG)
+  message(STATUS "DICOM SEG output: DCMTK ${DCMTK_VERSION}")
+else()
+  message(STATUS "DICOM SEG output: off (no libdcmtk-dev)")
+endif()

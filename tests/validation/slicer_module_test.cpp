@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -194,3 +195,125 @@ TEST(SlicerModule, RealCtRunWritesOutputsOnTheCtGrid) {
   EXPECT_NE(ret.find("runStatus = completed"), std::string::npos) << ret;
   fs::remove_all(dir);
 }
+
+#ifdef CEMENTFLOW_WITH_DICOM_SEG
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+namespace {
+
+/// Reads a SEG back with DCMTK (dcmdata) and checks it against the CT's grid and the leak label
+/// map written by the same run: frames, segment of each frame, plane positions (LPS), and the
+/// number of set pixels per segment.
+void check_seg(const fs::path& seg_path, const cementflow::detail::Volume& ct,
+               const cementflow::detail::Volume& labels, std::string* for_uid) {
+  DcmFileFormat ff;
+  ASSERT_TRUE(ff.loadFile(seg_path.c_str()).good()) << seg_path;
+  DcmDataset* ds = ff.getDataset();
+  OFString modality, sop_class;
+  ds->findAndGetOFString(DCM_Modality, modality);
+  ds->findAndGetOFString(DCM_SOPClassUID, sop_class);
+  EXPECT_EQ(modality, "SEG");
+  EXPECT_EQ(sop_class, UID_SegmentationStorage);
+  Uint16 rows = 0, cols = 0;
+  ds->findAndGetUint16(DCM_Rows, rows);
+  ds->findAndGetUint16(DCM_Columns, cols);
+  EXPECT_EQ(rows, ct.dims[1]);
+  EXPECT_EQ(cols, ct.dims[0]);
+  Sint32 frames = 0;
+  ds->findAndGetSint32(DCM_NumberOfFrames, frames);
+  const long nz = static_cast<long>(ct.dims[2]);
+  ASSERT_EQ(frames, 2 * nz);
+  DcmSequenceOfItems* segments = nullptr;
+  ASSERT_TRUE(ds->findAndGetSequence(DCM_SegmentSequence, segments).good());
+  ASSERT_EQ(segments->card(), 2u);
+  OFString label0, label1;
+  segments->getItem(0)->findAndGetOFString(DCM_SegmentLabel, label0);
+  segments->getItem(1)->findAndGetOFString(DCM_SegmentLabel, label1);
+  EXPECT_EQ(label0, "Cement in bone");
+  EXPECT_EQ(label1, "Cement leak");
+  OFString f;
+  ds->findAndGetOFString(DCM_FrameOfReferenceUID, f);
+  *for_uid = f.c_str();
+
+  DcmSequenceOfItems* per_frame = nullptr;
+  ASSERT_TRUE(ds->findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, per_frame).good());
+  ASSERT_EQ(static_cast<long>(per_frame->card()), 2 * nz);
+  for (long fr = 0; fr < 2 * nz; ++fr) {
+    DcmItem* item = per_frame->getItem(static_cast<unsigned long>(fr));
+    Uint16 segment = 0;
+    item->findAndGetUint16(DCM_ReferencedSegmentNumber, segment, 0, OFTrue);
+    EXPECT_EQ(segment, fr < nz ? 1 : 2) << fr;
+    double pos[3] = {0, 0, 0};
+    for (unsigned long c = 0; c < 3; ++c)
+      item->findAndGetFloat64(DCM_ImagePositionPatient, pos[c], c, OFTrue);
+    const auto o = ct.to_world({0, 0, static_cast<double>(fr % nz)});
+    EXPECT_NEAR(pos[0], -o[0], 1e-3) << fr;  // LPS
+    EXPECT_NEAR(pos[1], -o[1], 1e-3) << fr;
+    EXPECT_NEAR(pos[2], o[2], 1e-3) << fr;
+  }
+  // Binary pixel data: one bit per pixel, frames one after another, least significant bit first.
+  const Uint8* bits = nullptr;
+  unsigned long nbytes = 0;
+  ASSERT_TRUE(ds->findAndGetUint8Array(DCM_PixelData, bits, &nbytes).good());
+  const std::size_t frame_px = static_cast<std::size_t>(rows) * cols;
+  ASSERT_GE(nbytes * 8, 2 * static_cast<std::size_t>(nz) * frame_px);
+  std::size_t set[2] = {0, 0};
+  for (std::size_t b = 0; b < 2 * static_cast<std::size_t>(nz) * frame_px; ++b)
+    if (bits[b / 8] >> (b % 8) & 1) ++set[b < static_cast<std::size_t>(nz) * frame_px ? 0 : 1];
+  std::size_t expected[2] = {0, 0};
+  for (double v : labels.values) {
+    if (v == 1) ++expected[0];
+    if (v >= 2) ++expected[1];
+  }
+  EXPECT_EQ(set[0], expected[0]);
+  EXPECT_EQ(set[1], expected[1]);
+  EXPECT_GT(set[0], 10u);
+}
+
+}  // namespace
+
+TEST(SlicerModule, DicomSegOfCementAndLeaksReadsBackOnTheCtGrid) {
+  const fs::path ts = shared_data() / "clinical_ct_totalsegmentator";
+  ASSERT_TRUE(fs::exists(ts / "dicom_series_uncompressed")) << "real data missing: " << ts;
+  const fs::path dir = cementflow::test::temp_dir("slicer_seg");
+  // NIfTI CT (L1) and the DICOM series (T12, 20 slices; needle from behind into the body).
+  struct Case {
+    std::string ct, label, value, entry, target;
+  } cases[] = {
+      {(ts / "example_ct.nii.gz").string(), (ts / "example_seg_fast_force_split.nii.gz").string(),
+       "31", "-24.68,92.64,386", "-6,128,386"},
+      {(ts / "dicom_series_uncompressed").string(), (ts / "example_seg_dicom.nii.gz").string(),
+       "32", "9.8,80,-790", "9.8,120,-790"}};
+  std::string for_uid[2];
+  for (int c = 0; c < 2; ++c) {
+    const fs::path seg = dir / ("seg" + std::to_string(c) + ".dcm"),
+                   leaks = dir / ("leaks" + std::to_string(c) + ".nii.gz");
+    std::string out;
+    ASSERT_EQ(run_command(cli() + " slicer --ct " + cases[c].ct + " --vertebraLabel " +
+                              cases[c].label + " --labelValue " + cases[c].value +
+                              " --voxelMm 2 --entry " + cases[c].entry + " --target " +
+                              cases[c].target + " --volumeMl 0.5 --threads 1 --leakLabel " +
+                              leaks.string() + " --dicomSeg " + seg.string(),
+                          &out),
+              0)
+        << out;
+    const auto ct = cementflow::detail::read_image(cases[c].ct);
+    const auto labels = cementflow::detail::read_nifti(leaks.string());
+    check_seg(seg, ct, labels, &for_uid[c]);
+  }
+  // The SEG of the DICOM CT shares the series' frame of reference (the test series is
+  // de-identified without study, series or SOP instance UIDs, so only this link can be checked).
+  DcmFileFormat src;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(ts / "dicom_series_uncompressed")) files.push_back(e);
+  std::sort(files.begin(), files.end());
+  ASSERT_TRUE(src.loadFile(files.front().c_str()).good());
+  OFString src_for;
+  src.getDataset()->findAndGetOFString(DCM_FrameOfReferenceUID, src_for);
+  EXPECT_FALSE(src_for.empty());
+  EXPECT_EQ(for_uid[1], src_for.c_str());
+  EXPECT_NE(for_uid[0], for_uid[1]);  // the NIfTI CT's SEG has a frame of reference of its own
+  fs::remove_all(dir);
+}
+#endif

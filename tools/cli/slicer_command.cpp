@@ -32,6 +32,9 @@
 #include "cementflow/cementflow.hpp"
 #include "engine/image_io.hpp"
 #include "tools/cli/commands.hpp"
+#ifdef CEMENTFLOW_WITH_DICOM_SEG
+#include "tools/cli/dicom_seg.hpp"
+#endif
 
 namespace cf = cementflow;
 using json = nlohmann::json;
@@ -56,7 +59,7 @@ struct SlicerArgs {
   double balloon_length_mm = 15;
   int threads = 0;
   std::string output_dir;
-  std::string cement_fraction, leak_label, report, return_parameter_file;
+  std::string cement_fraction, leak_label, report, return_parameter_file, dicom_seg;
 };
 
 std::string xml_escape(const std::string& s) {
@@ -254,6 +257,12 @@ std::string descriptor() {
                          "segmental vein, 4 cortical breach, 5 endplate/disc, 6 spinal canal, 7 "
                          "soft tissue",
                          " type=\"label\"" + nii, "output"));
+#ifdef CEMENTFLOW_WITH_DICOM_SEG
+  o << render(file_param("file", "dicomSeg", "dicomSeg", "DICOM SEG (optional)",
+                         "Cement (segment 1) and leaks (segment 2) as a DICOM Segmentation on the "
+                         "CT's grid; with a DICOM CT series it joins that patient and study",
+                         " fileExtensions=\".dcm\"", "output"));
+#endif
   o << render(file_param("file", "report", "report", "Report (JSON)",
                          "The run's report.json (SPEC.md §5)", " fileExtensions=\".json\"",
                          "output"));
@@ -418,8 +427,9 @@ void write_nifti(const detail::Volume& ref, const std::vector<T>& data, int data
 }
 
 /// The cement fraction (float) and the cement/leak labels (uint8) on the CT's grid.
-void write_on_ct_grid(const detail::Volume& ct, const RunFields& f, const std::string& frac_path,
-                      const std::string& label_path) {
+std::vector<std::uint8_t> write_on_ct_grid(const detail::Volume& ct, const RunFields& f,
+                                           const std::string& frac_path,
+                                           const std::string& label_path) {
   const ModelLookup look(f);
   const auto sp = ct.spacing_mm();
   std::array<int, 3> n{};
@@ -461,6 +471,7 @@ void write_on_ct_grid(const detail::Volume& ct, const RunFields& f, const std::s
       }
   if (!frac_path.empty()) write_nifti(ct, frac, NIFTI_TYPE_FLOAT32, frac_path);
   if (!label_path.empty()) write_nifti(ct, label, NIFTI_TYPE_UINT8, label_path);
+  return label;
 }
 
 /// A reference grid for a run without a CT: the model's own (bounding box of its blocks).
@@ -519,9 +530,27 @@ int run_module(const SlicerArgs& a) {
   };
   const RunResult r = run(scene, opt);
   const Report& rep = r.report;
-  if (!a.cement_fraction.empty() || !a.leak_label.empty())
-    write_on_ct_grid(a.ct.empty() ? model_grid(r.fields) : ct, r.fields, a.cement_fraction,
-                     a.leak_label);
+  if (!a.cement_fraction.empty() || !a.leak_label.empty() || !a.dicom_seg.empty()) {
+    const detail::Volume grid = a.ct.empty() ? model_grid(r.fields) : ct;
+    const auto labels = write_on_ct_grid(grid, r.fields, a.cement_fraction, a.leak_label);
+    if (!a.dicom_seg.empty()) {
+#ifdef CEMENTFLOW_WITH_DICOM_SEG
+      // A CT given as a DICOM series folder: the SEG joins its patient, study and frame of
+      // reference and references its instances.
+      std::vector<std::string> source;
+      std::error_code ec;
+      if (!a.ct.empty() && std::filesystem::is_directory(a.ct, ec)) {
+        for (const auto& e : std::filesystem::directory_iterator(a.ct, ec))
+          if (e.is_regular_file(ec)) source.push_back(e.path().string());
+        std::sort(source.begin(), source.end());
+      }
+      write_dicom_seg(grid, labels, a.dicom_seg, source);
+#else
+      throw InputError("<arguments>", "--dicomSeg", a.dicom_seg,
+                       "a build with DICOM SEG support (Debian libdcmtk-dev)");
+#endif
+    }
+  }
   if (!a.report.empty()) {
     std::ofstream out(a.report, std::ios::binary);
     out << to_json(rep) << "\n";
@@ -578,6 +607,7 @@ Command add_slicer_command(CLI::App& app) {
   s->add_option("--cementFraction", a->cement_fraction, "output: cement fraction (NIfTI)");
   s->add_option("--leakLabel", a->leak_label, "output: cement/leak label map (NIfTI)");
   s->add_option("--report", a->report, "output: report JSON");
+  s->add_option("--dicomSeg", a->dicom_seg, "output: cement and leaks as DICOM SEG (.dcm)");
   s->add_option("--returnparameterfile", a->return_parameter_file,
                 "file for the returned parameters (name = value)");
   // Slicer also passes --processinformationaddress to some modules; accept and ignore extras.
