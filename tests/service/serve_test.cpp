@@ -66,23 +66,31 @@ struct ServerProcess {
 
   /// Starts the CLI's serve with `args`; waits (at most 60 s) for its "listening" line.
   bool start(const std::vector<std::string>& args, const fs::path& log) {
+    // Everything the child needs is prepared before fork(): this process has threads, so the
+    // child may only call async-signal-safe functions before exec.
+    std::vector<std::string> all{cli(), "serve"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_text{"OMP_NUM_THREADS=1"};
+    for (char** e = environ; *e; ++e)
+      if (std::string(*e).rfind("OMP_NUM_THREADS=", 0) != 0) env_text.emplace_back(*e);
+    std::vector<char*> envp;
+    for (auto& e : env_text) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int fds[2];
-    if (::pipe(fds) != 0) return false;
+    if (err < 0 || ::pipe(fds) != 0) return false;
     pid = ::fork();
     if (pid == 0) {
       ::dup2(fds[1], STDOUT_FILENO);
-      const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (err >= 0) ::dup2(err, STDERR_FILENO);
+      ::dup2(err, STDERR_FILENO);
       ::close(fds[0]);
-      std::vector<std::string> all{cli(), "serve"};
-      all.insert(all.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : all) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::setenv("OMP_NUM_THREADS", "1", 1);
-      ::execv(argv[0], argv.data());
+      ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
+    ::close(err);
     ::close(fds[1]);
     out_fd = fds[0];
     std::string text;
