@@ -14,6 +14,10 @@ import pytest
 
 import cementflow
 
+# One engine thread: the GIL test spins a Python thread beside the run, and an OpenMP team
+# sharing busy cores with it stalls at its barriers.
+cementflow.init(threads=1)
+
 SOURCE_DIR = pathlib.Path(os.environ.get("CEMENTFLOW_SOURCE_DIR",
                                          pathlib.Path(__file__).resolve().parents[2]))
 CLI = os.environ.get("CEMENTFLOW_CLI", str(SOURCE_DIR / "build" / "cementflow"))
