@@ -18,7 +18,7 @@ struct ServeOptions {
   int max_jobs = 8;                ///< queued (not yet running) runs before 429
   double max_body_mb = 1;          ///< request bodies over this get 413
   double max_run_s = 600;          ///< a run past this is stopped (status failed, outputs kept)
-  int workers = 1;                 ///< worker threads taking runs from the queue
+  int workers = 1;                 ///< must be 1: runs execute one at a time on the main thread
   int threads = -1;                ///< host threads of the engine (<= 0: backend default)
   double read_timeout_s = 5;       ///< a client that sends nothing for this long is dropped
 };
