@@ -17,7 +17,7 @@
 #include <sstream>
 #include <string>
 
-#include "engine/image_io.hpp"
+#include "engine/bone/image_io.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/image_io.hpp"
+#include "engine/bone/image_io.hpp"
 
 namespace cementflow::cli {
 

@@ -30,7 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cementflow/cementflow.hpp"
-#include "engine/image_io.hpp"
+#include "engine/bone/image_io.hpp"
 #include "tools/cli/commands.hpp"
 #ifdef CEMENTFLOW_WITH_DICOM_SEG
 #include "tools/cli/dicom_seg.hpp"
