@@ -62,7 +62,9 @@ PKGS=(build-essential cmake ninja-build git ca-certificates patch dpkg-dev pkg-c
   libopenvdb-dev libboost-iostreams-dev libtbb-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev googletest libbenchmark-dev
   libpng-dev libtiff-dev libeigen3-dev libnifti2-dev libgdcm-dev clang-format ccache
-  libhypre-dev libopenmpi-dev)
+  libhypre-dev libopenmpi-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest libcpp-httplib-dev libxml2-utils
+  libdcmtk-dev)
 if [ ! -d /usr/local/cuda/include/cccl/thrust ]; then PKGS+=(libthrust-dev libcub-dev); fi
 
 missing=()

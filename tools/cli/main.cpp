@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cementflow/cementflow.hpp"
+#include "tools/cli/commands.hpp"
 #include "tools/cli/sweep_command.hpp"
 
 namespace cf = cementflow;
@@ -412,6 +413,10 @@ int main(int argc, char** argv) {
       ->required();
   fit->add_option("--out", fit_out, "output folder (default fit_<model>/)");
 
+  // Subcommands in their own files (tools/cli/*_command.cpp).
+  const cementflow::cli::Command extra[] = {cementflow::cli::add_serve_command(app),
+                                            cementflow::cli::add_slicer_command(app)};
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -448,6 +453,8 @@ int main(int argc, char** argv) {
     if (info->parsed()) return cmd_info(info_path, info_json);
     if (pre->parsed()) return cmd_presets();
     if (fit->parsed()) return cmd_fit(fit_csv, fit_model, fit_out);
+    for (const auto& c : extra)
+      if (c.sub->parsed()) return c.action();
     std::cout << app.help() << std::endl;
     return 0;
   } catch (const cf::InputError& e) {
