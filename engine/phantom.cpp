@@ -19,6 +19,7 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
+#include "cementflow/limits.hpp"
 
 namespace cementflow {
 namespace {
@@ -26,6 +27,9 @@ namespace {
 // Largest box: 64^3 blocks of 8^3 voxels (2^27 ~ 1.3e8 voxels, ~3.2 GB of BoneBlocks arrays at
 // 24 bytes per voxel). A validation phantom never needs more.
 constexpr double kMaxBoxVoxels = 64.0 * 64.0 * 64.0 * 512.0;
+// Peak memory of generate_box per voxel: the blocks (material, porosity, route, three
+// permeabilities: 24 bytes) and their rounding to whole 8^3 blocks.
+constexpr double kBoxBytesPerVoxel = 32;
 
 const char* const kFaceNames[6] = {"-x", "+x", "-y", "+y", "-z", "+z"};
 
@@ -181,6 +185,9 @@ BoxLayout layout_of(const BoxPhantom& p) {
       bad("voxel_mm", num(p.voxel_mm),
           "a voxel size giving at most " + num(kMaxBoxVoxels) + " voxels for a box of " +
               vec(p.size_mm) + " mm");
+    if (a == 2)
+      check_memory(total * kBoxBytesPerVoxel, "<scene>", "bone.generate.voxel_mm",
+                   num(total) + " voxels x " + num(kBoxBytesPerVoxel) + " bytes");
     L.n[a] = static_cast<int>(nd);
     L.lo[a] = L.sink[a][0] ? 1 : 0;
     L.dims[a] = L.lo[a] + L.n[a] + (L.sink[a][1] ? 1 : 0);

@@ -67,6 +67,7 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
+#include "cementflow/limits.hpp"
 
 namespace cementflow {
 namespace {
@@ -119,6 +120,10 @@ constexpr double kCleftRimMm = 1.5, kCrackRadius = 1.5;
 
 // Model size limit: the box phantom's (engine/phantom.cpp), 64^3 blocks of 8^3 voxels.
 constexpr double kMaxVoxels = 64.0 * 64.0 * 64.0 * 512.0;
+// Peak memory of generate_vertebra per voxel of its dense grid: the working classes, masks, depth
+// maps and BV/TV field, then the blocks (an upper bound of the peak RSS measured for
+// `generate vertebra`, README "Limits").
+constexpr double kGenerationBytesPerVoxel = 72;
 // Coarsest voxel that still leaves the body ~12 voxels high and its veins resolvable.
 constexpr double kMaxVoxelMm = 2.0;
 
@@ -437,6 +442,9 @@ void check_vertebra_params(const VertebraParams& p, const std::string& file,
     throw InputError(file, key, num(p.voxel_mm),
                      "a voxel size giving at most " + num(kMaxVoxels) + " voxels (this gives " +
                          num(total) + "; about 0.1 mm is the finest)");
+  check_memory(
+      total * kGenerationBytesPerVoxel, file, key,
+      num(total) + " voxels x " + num(kGenerationBytesPerVoxel) + " bytes (generation peak)");
   const int f = static_cast<int>(p.fracture);
   if (f < 0 || f > 2)
     throw InputError(file, key_prefix + "fracture", std::to_string(f), "none, wedge or cleft");

@@ -8,6 +8,7 @@
 #include "cementflow/import.hpp"
 #include "cementflow/info.hpp"
 #include "cementflow/kyphoplasty.hpp"
+#include "cementflow/limits.hpp"
 #include "cementflow/needle.hpp"
 #include "cementflow/render.hpp"
 #include "cementflow/report.hpp"
