@@ -4,7 +4,7 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/info.hpp"
-#include "engine/vdb_init.hpp"
+#include "engine/run/vdb_init.hpp"
 #include "fuzz/fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "engine/image_io.hpp"
+#include "engine/bone/image_io.hpp"
 #include "fuzz/fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -27,10 +27,11 @@
 #include "cementflow/limits.hpp"
 #include "cementflow/rheology_fit.hpp"
 #include "cementflow/runtime.hpp"
-#include "engine/image_io.hpp"
-#include "engine/input_file.hpp"
-#include "engine/output_dir.hpp"
-#include "engine/vdb_raw.hpp"
+#include "cementflow/scene.hpp"
+#include "engine/bone/image_io.hpp"
+#include "engine/io/input_file.hpp"
+#include "engine/io/output_dir.hpp"
+#include "engine/io/vdb_raw.hpp"
 #include "tests/test_support.hpp"
 
 namespace cf = cementflow;
@@ -474,4 +475,58 @@ TEST(Robustness, OutputsAreWrittenUnderATemporaryNameAndRenamed) {
   // naming the final file and leaves nothing behind.
   EXPECT_HAS(input_error([&] { cf::save_bone(bone, (dir / "no/such/dir/b.vdb").string()); }),
              "b.vdb");
+}
+
+// --- scenes -------------------------------------------------------------------------------------
+
+namespace {
+std::string default_scene() {
+  return read_bytes(cf::test::source_dir() / "scenes/box_vp_default.json");
+}
+std::string with(std::string s, const std::string& from, const std::string& to) {
+  const auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+}  // namespace
+
+TEST(Robustness, ScenesAreBoundedAndFinite) {
+  const std::string ok = default_scene();
+  EXPECT_NO_THROW(cf::parse_scene(ok, "s.json"));
+  // 74,000 nested arrays as a value crashed; a NUL after the scene, and "\u0000" in a path, were
+  // accepted.
+  std::string m = input_error([&] {
+    cf::parse_scene(with(ok, "\"porosity\": 0.9",
+                         "\"porosity\": " + std::string(100000, '[') + std::string(100000, ']')),
+                    "d.json");
+  });
+  EXPECT_HAS(m, "nested more than 64");
+  m = input_error([&] { cf::parse_scene(ok + std::string(1, '\0'), "n.json"); });
+  EXPECT_HAS(m, "NUL");
+  m = input_error([&] {
+    cf::parse_scene(with(ok, "\"name\": \"box_vp_default\"", "\"name\": \"a\\u0000b\""), "u.json");
+  });
+  EXPECT_HAS(m, "NUL");
+  // output_interval_s 1e-30 spun forever; volume_ml 1e-300 "completed"; a flow rate or needle
+  // diameter of 1e308 ended in exit 3 without outputs.
+  m = input_error([&] {
+    cf::parse_scene(with(ok, "\"output_interval_s\": 2", "\"output_interval_s\": 1e-30"), "o.json");
+  });
+  EXPECT_HAS(m, "simulation.output_interval_s");
+  m = input_error(
+      [&] { cf::parse_scene(with(ok, "\"volume_ml\": 2.0", "\"volume_ml\": 1e-300"), "v.json"); });
+  EXPECT_HAS(m, "injection.volume_ml");
+  m = input_error([&] {
+    cf::parse_scene(with(ok, "\"flow_rate_ml_per_min\": 3.0", "\"flow_rate_ml_per_min\": 1e308"),
+                    "f.json");
+  });
+  EXPECT_HAS(m, "injection.flow_rate_ml_per_min");
+  m = input_error([&] {
+    cf::parse_scene(with(ok, "\"gauge\": 11", "\"inner_diameter_mm\": 1e308"), "i.json");
+  });
+  EXPECT_HAS(m, "inner_diameter_mm");
+  // `run /dev/zero` read without limit.
+  m = input_error([] { cf::load_scene("/dev/zero"); });
+  EXPECT_HAS(m, "not a regular file");
 }
