@@ -4,12 +4,16 @@
 # Idempotent: a second run only rebuilds what changed.
 #
 #   tools/setup.sh [--build-dir DIR] [--build-type Release|Debug|RelWithDebInfo]
-#                  [--sanitize] [--werror] [--cuda] [--no-build] [--deps-only]
+#                  [--sanitize] [--tsan] [--werror] [--cuda] [--no-build] [--deps-only]
 #
 #   --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build (use with a separate --build-dir)
+#   --tsan       ThreadSanitizer build with clang and LLVM's OpenMP (libomp; its Archer tool makes
+#                OpenMP's synchronisation visible to TSan) against a Kokkos built the same way
+#                (.deps/kokkos-openmp-tsan). Default build dir: build-tsan.
 #   --werror     warnings are errors (CI)
 #   --no-bench   do not build the benchmarks
 #   --test-tiers "unit;validation"   which test tiers to build (default all three)
+#   --targets "a b"  build only these targets (default: everything)
 #   --cuda       build against a CUDA Kokkos (Kokkos 3.4.01 + our CUDA 13 patch, sm_80 PTX) with g++
 #                as the host compiler; OpenVDB code stays on g++ (compile firewall). Compile only.
 #                Default build dir: build-cuda. Later rebuilds need /usr/local/cuda/bin in PATH.
@@ -25,9 +29,11 @@ BUILD_TYPE=Release
 SANITIZE=OFF
 WERROR=OFF
 CUDA=0
+TSAN=0
 DO_BUILD=1
 BENCH=ON
 TIERS="unit;validation;regression"
+TARGETS=""
 KOKKOS_VERSION=3.4.01
 
 while [ $# -gt 0 ]; do
@@ -35,12 +41,14 @@ while [ $# -gt 0 ]; do
     --build-dir) BUILD_DIR=$(realpath -m "$2"); shift 2 ;;
     --build-type) BUILD_TYPE=$2; shift 2 ;;
     --sanitize) SANITIZE=ON; shift ;;
+    --tsan) TSAN=1; shift ;;
     --werror) WERROR=ON; shift ;;
     --cuda) CUDA=1; shift ;;
     --no-build | --deps-only) DO_BUILD=0; shift ;;
     --no-bench) BENCH=OFF; shift ;;
     --test-tiers) TIERS=$2; shift 2 ;;
-    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --targets) TARGETS=$2; shift 2 ;;
+    -h | --help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +56,13 @@ done
 # A CUDA build gets its own default build dir: switching an OpenMP build dir to g++ + a CUDA
 # Kokkos would keep the cached Kokkos_DIR (and CMake drops the cache when the compiler changes).
 if [ -z "$BUILD_DIR" ]; then
-  if [ $CUDA -eq 1 ]; then BUILD_DIR=$ROOT/build-cuda; else BUILD_DIR=$ROOT/build; fi
+  if [ $CUDA -eq 1 ]; then
+    BUILD_DIR=$ROOT/build-cuda
+  elif [ $TSAN -eq 1 ]; then
+    BUILD_DIR=$ROOT/build-tsan
+  else
+    BUILD_DIR=$ROOT/build
+  fi
 fi
 
 say() { printf '[setup] %s\n' "$*" >&2; }
@@ -66,6 +80,8 @@ PKGS=(build-essential cmake ninja-build git ca-certificates patch dpkg-dev pkg-c
   pybind11-dev python3-dev python3-numpy python3-pytest libcpp-httplib-dev libxml2-utils
   libdcmtk-dev)
 if [ ! -d /usr/local/cuda/include/cccl/thrust ]; then PKGS+=(libthrust-dev libcub-dev); fi
+# clang with its sanitizer and fuzzer runtimes and LLVM's OpenMP (tools/fuzz.sh, --tsan).
+PKGS+=(clang libclang-rt-dev libomp-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -124,7 +140,7 @@ kokkos_source() {
   echo "$src"
 }
 
-build_kokkos() { # $1 = name (openmp|cuda)
+build_kokkos() { # $1 = name (openmp|cuda|openmp-tsan)
   local name=$1 prefix=$DEPS/kokkos-$1
   if [ -f "$prefix/lib/cmake/Kokkos/KokkosConfig.cmake" ]; then return; fi
   local src
@@ -142,6 +158,10 @@ build_kokkos() { # $1 = name (openmp|cuda)
     args+=(-DKokkos_ENABLE_CUDA=ON -DKokkos_ENABLE_CUDA_LAMBDA=ON -DKokkos_ARCH_AMPERE80=ON
       -DCMAKE_CXX_COMPILER="$csrc/bin/nvcc_wrapper" -DCMAKE_CXX_FLAGS=-arch=sm_80)
     export PATH=/usr/local/cuda/bin:$PATH
+  elif [ "$name" = openmp-tsan ]; then
+    args=("${args[@]/-DCMAKE_BUILD_TYPE=Release/-DCMAKE_BUILD_TYPE=RelWithDebInfo}")
+    args+=(-DKokkos_ENABLE_OPENMP=ON -DCMAKE_CXX_COMPILER=clang++
+      "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer")
   else
     args+=(-DKokkos_ENABLE_OPENMP=ON)
   fi
@@ -163,6 +183,9 @@ if [ $CUDA -eq 1 ]; then
   # nvcc_wrapper (run by Kokkos's launcher for every Kokkos translation unit) finds nvcc in PATH,
   # also when the cached Kokkos was not rebuilt in this run.
   export PATH=/usr/local/cuda/bin:$PATH
+elif [ $TSAN -eq 1 ]; then
+  build_kokkos openmp-tsan
+  KOKKOS_DIR=$DEPS/kokkos-openmp-tsan
 elif [ -n "${Kokkos_ROOT:-}" ]; then
   KOKKOS_DIR=$Kokkos_ROOT
 else
@@ -177,6 +200,9 @@ fi
 cfg=(-S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE"
   -DKokkos_ROOT="$KOKKOS_DIR" -DCEMENTFLOW_SANITIZE="$SANITIZE" -DCEMENTFLOW_WERROR="$WERROR"
   -DCEMENTFLOW_BUILD_BENCH="$BENCH" "-DCEMENTFLOW_TEST_TIERS=$TIERS")
+if [ $TSAN -eq 1 ]; then
+  cfg+=(-DCMAKE_CXX_COMPILER=clang++ -DCEMENTFLOW_TSAN=ON)
+fi
 if [ $CUDA -eq 1 ]; then
   cfg+=(-DCMAKE_CXX_COMPILER=g++ -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
 elif command -v ccache >/dev/null 2>&1; then
@@ -186,5 +212,10 @@ say "configuring $BUILD_DIR ($BUILD_TYPE, Kokkos from $KOKKOS_DIR)"
 cmake "${cfg[@]}" >"$DEPS/configure-$(basename "$BUILD_DIR").log" 2>&1 ||
   { tail -n 40 "$DEPS/configure-$(basename "$BUILD_DIR").log" >&2; exit 1; }
 say "building ($JOBS jobs)"
-cmake --build "$BUILD_DIR" -j "$JOBS"
+if [ -n "$TARGETS" ]; then
+  # shellcheck disable=SC2086
+  cmake --build "$BUILD_DIR" -j "$JOBS" --target $TARGETS
+else
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+fi
 say "done: $BUILD_DIR/cementflow"

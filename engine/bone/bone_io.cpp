@@ -6,12 +6,14 @@
 // Everything a file can get wrong is reported as an InputError naming the file, the grid, the
 // value and what was expected (STYLE.md habit 6); no input file may crash the program.
 
+#include <openvdb/io/DelayedLoadMetadata.h>
 #include <openvdb/io/Stream.h>
 #include <openvdb/openvdb.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -24,8 +26,10 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
+#include "cementflow/limits.hpp"
 #include "cementflow/version.hpp"
 #include "engine/grid/vdb_blocks.hpp"
+#include "engine/io/output_dir.hpp"
 
 namespace cementflow {
 
@@ -160,16 +164,49 @@ class MemoryBuf : public std::streambuf {
 };
 }  // namespace
 
+/// OpenVDB (10) trusts the counts inside a grid's DelayedLoadMetadata ("file_delayed_load",
+/// written into every grid by OpenVDB >= 6.1): one flipped byte there corrupts the heap while
+/// the metadata is read (issue 17; plain OpenVDB aborts too). The metadata only serves delayed
+/// loading from an io::File, which cementflow never uses (it reads whole files from memory), so
+/// its type name is renamed, in place and at the same length, to one OpenVDB does not know: it
+/// then reads the value as opaque bytes of the stated size. A type name is stored as its 32-bit
+/// length followed by its characters.
+void disarm_delayed_load_metadata(std::vector<char>& bytes, const std::string& path) {
+  static const std::string type = openvdb::io::DelayedLoadMetadata::staticTypeName();
+  std::string pattern(4, '\0');
+  const auto n = static_cast<std::uint32_t>(type.size());
+  std::memcpy(pattern.data(), &n, 4);  // little-endian, as OpenVDB writes it
+  pattern += type;
+  std::string unknown = type;
+  unknown[0] = 'x';  // "x_delayedload": not a registered metadata type
+  auto it = bytes.begin();
+  while ((it = std::search(it, bytes.end(), pattern.begin(), pattern.end())) != bytes.end()) {
+    std::copy(unknown.begin(), unknown.end(), it + 4);
+    it += static_cast<std::ptrdiff_t>(pattern.size());
+    // Its value's byte count follows; OpenVDB would allocate that much before reading.
+    std::uint32_t size = 0;
+    const auto left = static_cast<std::size_t>(bytes.end() - it);
+    if (left >= 4) std::memcpy(&size, &*it, 4);
+    if (left < 4 || size > left - 4)
+      throw InputError(path, "file_delayed_load",
+                       "a grid metadata value of " + std::to_string(size) + " bytes with " +
+                           std::to_string(left < 4 ? 0 : left - 4) + " left in the file",
+                       "an undamaged OpenVDB .vdb file");
+  }
+}
+
 VdbContents read_vdb(const std::string& path) {
   check_input_file(path);
   std::vector<char> bytes;
   {
     std::ifstream in(path, std::ios::binary);
     const auto size = std::filesystem::file_size(path);
+    check_memory(static_cast<double>(size), path, "", "the file, read whole");
     bytes.resize(static_cast<std::size_t>(size));
     if (!in || !in.read(bytes.data(), static_cast<std::streamsize>(size)))
       throw InputError(path, "", "an unreadable file", "an OpenVDB .vdb file");
   }
+  disarm_delayed_load_metadata(bytes, path);
   MemoryBuf buf(bytes.data(), bytes.size());
   std::istream is(&buf);
   is.exceptions(std::ios_base::failbit | std::ios_base::badbit | std::ios_base::eofbit);
@@ -198,14 +235,19 @@ openvdb::GridBase::Ptr find_grid(const VdbContents& vdb, const std::string& name
 
 void write_vdb(const std::string& path, const openvdb::GridPtrVec& grids,
                const openvdb::MetaMap& file_meta) {
+  // Written under a temporary name and renamed: a killed run never leaves a half-written file.
+  const std::string tmp = temporary_name(path);
   try {
-    openvdb::io::File file(path);
+    openvdb::io::File file(tmp);
     file.write(grids, file_meta);
     file.close();
   } catch (const std::exception& e) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
     throw InputError(path, "", std::string("a write error (") + e.what() + ")",
                      "a writable file path");
   }
+  commit_temporary(tmp, path);
 }
 
 }  // namespace detail
@@ -384,6 +426,13 @@ BoneBlocks load_bone(const std::string& path) {
         bone.permeability[3 * i + static_cast<std::size_t>(d)] = k[d];
       }
     });
+    // A voxel's (0, 0, 0) means "the engine's law" (complete_bone): a grid that is zero
+    // everywhere says nothing, and a user who wrote it meant something else (issue 17).
+    if (std::all_of(bone.permeability.begin(), bone.permeability.end(),
+                    [](float k) { return k == 0.0f; }))
+      throw InputError(path, "permeability", "zero in every voxel",
+                       "non-zero permeabilities (remove the grid to use the engine's law; a "
+                       "voxel's (0, 0, 0) alone means the law there)");
   }
 
   if (route) {

@@ -24,7 +24,10 @@
 #include <gdcmTrace.h>
 #include <nifti2_io.h>
 
+#include <zlib.h>
+
 #include "cementflow/errors.hpp"
+#include "cementflow/limits.hpp"
 
 namespace cementflow::detail {
 namespace fs = std::filesystem;
@@ -62,7 +65,12 @@ void check_size(const std::string& file, const std::array<std::int64_t, 3>& d) {
   if (n > kMaxImageVoxels)
     bad(file, "dimensions", num(n) + " voxels",
         "an image of at most " + num(kMaxImageVoxels) + " voxels");
+  check_memory(n * sizeof(double), file, "dimensions", num(n) + " voxels x 8 bytes");
 }
+
+// Plausible image geometry (mm): a voxel from 10 nm (nano-CT) to 1 m, positions within 1 km.
+// Outside, OpenVDB's transforms fail later with an unrelated message (issue 17: pixdim 1e-30).
+constexpr double kMinSpacingMm = 1e-5, kMaxSpacingMm = 1e3, kMaxPositionMm = 1e6;
 
 /// Diagonal affine with the given spacing and origin (no rotation).
 std::array<std::array<double, 4>, 3> diagonal_affine(const std::array<double, 3>& spacing,
@@ -78,11 +86,17 @@ std::array<std::array<double, 4>, 3> diagonal_affine(const std::array<double, 3>
 void check_affine(const std::string& file, const Volume& v) {
   const auto s = v.spacing_mm();
   for (int a = 0; a < 3; ++a)
-    if (!(std::isfinite(s[a]) && s[a] > 0))
-      bad(file, "voxel spacing", num(s[a]), "a positive, finite voxel size in mm on every axis");
+    if (!(std::isfinite(s[a]) && s[a] >= kMinSpacingMm && s[a] <= kMaxSpacingMm))
+      bad(file, "voxel spacing", num(s[a]),
+          "a finite voxel size from " + num(kMinSpacingMm) + " to " + num(kMaxSpacingMm) +
+              " mm on every axis");
   for (const auto& row : v.affine)
     for (double x : row)
       if (!std::isfinite(x)) bad(file, "orientation", num(x), "a finite voxel-to-world transform");
+  for (const auto& row : v.affine)
+    if (!(std::abs(row[3]) <= kMaxPositionMm))
+      bad(file, "origin", num(row[3]) + " mm",
+          "an image position within " + num(kMaxPositionMm) + " mm of the scanner origin");
   // Non-degenerate axes: the determinant relative to the spacings.
   const auto& A = v.affine;
   const double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) -
@@ -130,6 +144,10 @@ void read_tiff_page(TIFF* t, const std::string& file, std::uint32_t& w, std::uin
   if (pw != w || ph != h || pw == 0 || ph == 0)
     bad(file, "image size", std::to_string(pw) + "x" + std::to_string(ph),
         "every slice " + std::to_string(w) + "x" + std::to_string(h) + " like the first");
+  check_memory((static_cast<double>(out.size()) + static_cast<double>(pw) * ph) * sizeof(double),
+               file, "image size",
+               "the slices so far and one of " + std::to_string(pw) + "x" + std::to_string(ph) +
+                   " voxels, 8 bytes each");
   const tmsize_t line = TIFFScanlineSize(t);
   if (line < static_cast<tmsize_t>(pw) * (bits / 8)) bad(file, "scanline", num(line), "a full row");
   std::vector<unsigned char> buf(static_cast<std::size_t>(line));
@@ -157,6 +175,9 @@ void read_tiff_page(TIFF* t, const std::string& file, std::uint32_t& w, std::uin
         v = fmt == SAMPLEFORMAT_INT ? static_cast<double>(static_cast<std::int32_t>(u))
                                     : static_cast<double>(u);
       }
+      if (!std::isfinite(v))
+        bad(file, "row " + std::to_string(r) + ", column " + std::to_string(c), num(v),
+            "a finite grey value");
       out.push_back(v);
     }
   }
@@ -351,15 +372,33 @@ Volume read_metaimage(const std::string& mhd) {
     if (out.size() != n || !s.eof()) bad(mhd, k, get(k), std::to_string(n) + " numbers");
     return out;
   };
-  if (!get("ObjectType").empty() && get("ObjectType") != "Image")
+  if (kv.count("ObjectType") && get("ObjectType") != "Image")
     bad(mhd, "ObjectType", get("ObjectType"), "Image");
   if (get("NDims") != "3") bad(mhd, "NDims", get("NDims"), "3");
   if (!get("ElementNumberOfChannels").empty() && get("ElementNumberOfChannels") != "1")
     bad(mhd, "ElementNumberOfChannels", get("ElementNumberOfChannels"), "1");
-  if (lower(get("CompressedData")) == "true")
+  if (kv.count("CompressedData") && lower(get("CompressedData")) != "false")
     bad(mhd, "CompressedData", get("CompressedData"), "False (uncompressed raw data)");
-  if (!get("BinaryData").empty() && lower(get("BinaryData")) != "true")
+  if (kv.count("BinaryData") && lower(get("BinaryData")) != "true")
     bad(mhd, "BinaryData", get("BinaryData"), "True");
+  if (kv.count("AnatomicalOrientation")) {
+    // Three letters, one of R/L, A/P, S/I each (ITK: "RAI"); "?" marks unknown axes.
+    const std::string o = get("AnatomicalOrientation");
+    bool ok = o.size() == 3;
+    int seen[3] = {0, 0, 0};
+    for (char c : o) {
+      const auto u = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      const int axis = (u == 'R' || u == 'L')   ? 0
+                       : (u == 'A' || u == 'P') ? 1
+                       : (u == 'S' || u == 'I') ? 2
+                                                : -1;
+      if (u == '?') continue;
+      if (axis < 0 || seen[axis]++) ok = false;
+    }
+    if (!ok)
+      bad(mhd, "AnatomicalOrientation", o,
+          "three letters, one of R/L, A/P and S/I each (e.g. RAI)");
+  }
   std::string msb = get("ElementByteOrderMSB");
   if (msb.empty()) msb = get("BinaryDataByteOrderMSB");
   const bool big_endian = lower(msb) == "true";
@@ -376,7 +415,11 @@ Volume read_metaimage(const std::string& mhd) {
     v.dims[a] = static_cast<std::int64_t>(dim[a]);
   }
   check_size(mhd, v.dims);
-  const auto sp = numbers(kv.count("ElementSpacing") ? "ElementSpacing" : "ElementSize", 3);
+  const char* sp_key = kv.count("ElementSpacing") ? "ElementSpacing" : "ElementSize";
+  const auto sp = numbers(sp_key, 3);
+  for (int a = 0; a < 3; ++a)
+    if (!(sp[static_cast<std::size_t>(a)] > 0))
+      bad(mhd, sp_key, get(sp_key), "three positive voxel spacings in mm");
   std::vector<double> origin{0, 0, 0};
   for (const char* k : {"Offset", "Origin", "Position"})
     if (kv.count(k)) origin = numbers(k, 3);
@@ -473,12 +516,72 @@ Volume read_metaimage(const std::string& mhd) {
 // NIfTI (libnifti2): world = sform when set, else qform, else the voxel sizes; RAS already.
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+/// What libnifti would repair without telling (issue 17): a NaN, infinite or (without an sform)
+/// non-positive pixdim silently becomes 1 mm. Checked on the raw header.
+void check_nifti_header(const std::string& path) {
+  int nver = 0;
+  std::unique_ptr<void, void (*)(void*)> hdr(nifti_read_header(path.c_str(), &nver, 1), std::free);
+  if (!hdr)
+    bad(path, "", "not a readable NIfTI file", "a NIfTI-1 or NIfTI-2 image (.nii, .nii.gz)");
+  double pixdim[4] = {0, 0, 0, 0};
+  int sform = 0;
+  if (nver == 2) {
+    const auto* h = static_cast<const nifti_2_header*>(hdr.get());
+    for (int i = 1; i <= 3; ++i) pixdim[i] = h->pixdim[i];
+    sform = h->sform_code;
+  } else {
+    const auto* h = static_cast<const nifti_1_header*>(hdr.get());
+    for (int i = 1; i <= 3; ++i) pixdim[i] = static_cast<double>(h->pixdim[i]);
+    sform = h->sform_code;
+  }
+  for (int i = 1; i <= 3; ++i) {
+    const bool finite = std::isfinite(pixdim[i]);
+    if (!finite || (sform <= 0 && !(pixdim[i] > 0)))
+      bad(path, "pixdim[" + std::to_string(i) + "]", num(pixdim[i]),
+          "a positive, finite voxel size in mm");
+  }
+}
+
+/// The data must be all there before libnifti allocates for it: an uncompressed file at least
+/// `need` bytes long; a gzip stream complete (its CRC and length trailer: issue 17, a .nii.gz
+/// missing its last 4 bytes was accepted) and decompressing to at least `need` bytes.
+void check_nifti_data_size(const std::string& path, double need) {
+  std::error_code ec;
+  const double have = static_cast<double>(fs::file_size(path, ec));
+  if (ec) bad(path, "", "an unreadable file", "a readable NIfTI image");
+  const bool gz = ends_with(lower(path), ".gz");
+  if (!gz) {
+    if (have < need)
+      bad(path, "data", num(have) + " bytes in the file",
+          "at least " + num(need) + " bytes (the header's dimensions x datatype)");
+    return;
+  }
+  gzFile g = gzopen(path.c_str(), "rb");
+  if (!g) bad(path, "", "an unreadable file", "a readable NIfTI image");
+  std::vector<char> buf(1 << 16);
+  double total = 0;
+  int n = 0;
+  while ((n = gzread(g, buf.data(), static_cast<unsigned>(buf.size()))) > 0) total += n;
+  int err = Z_OK;
+  const char* msg = gzerror(g, &err);
+  const std::string what = msg ? msg : "";
+  gzclose(g);
+  if (n < 0 || (err != Z_OK && err != Z_STREAM_END))
+    bad(path, "gzip", "a damaged or truncated stream (" + what + ")", "a complete .nii.gz file");
+  if (total < need)
+    bad(path, "data", num(total) + " bytes after decompression",
+        "at least " + num(need) + " bytes (the header's dimensions x datatype)");
+}
+}  // namespace
+
 Volume read_nifti(const std::string& path) {
   nifti_set_debug_level(0);
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
     bad(path, "", fs::exists(path, ec) ? "not a regular file" : "no such file",
         "a readable NIfTI image");
+  check_nifti_header(path);
   std::unique_ptr<nifti_image, void (*)(nifti_image*)> nim(nifti_image_read(path.c_str(), 0),
                                                            nifti_image_free);
   if (!nim)
@@ -492,6 +595,9 @@ Volume read_nifti(const std::string& path) {
   v.source = path;
   v.dims = {nim->nx, nim->ny, std::max<std::int64_t>(1, nim->nz)};
   check_size(path, v.dims);
+  check_nifti_data_size(
+      nim->iname ? std::string(nim->iname) : path,
+      static_cast<double>(nim->iname_offset) + static_cast<double>(v.size()) * nim->nbyper);
   if (nifti_image_load(nim.get()) != 0 || !nim->data)
     bad(path, "data", "unreadable (truncated or corrupt)", "the image data the header describes");
   const nifti_dmat44* m = nullptr;
@@ -565,6 +671,116 @@ Volume read_nifti(const std::string& path) {
 // intercept (HU for CT). LPS -> RAS.
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+/// GDCM allocates each element's value at the length the file states, before reading it (a
+/// 600-byte file asked for 1.4 GB: found by fuzz/fuzz_dicom.cpp). This walks the element headers
+/// (tag, VR, length; never the values) of the meta group and the data set, into sequences and
+/// items, and refuses a length that runs past its container or the file.
+class DicomLengthCheck {
+ public:
+  explicit DicomLengthCheck(const std::string& file) : file_(file) {
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    if (ec) bad(file, "", "an unreadable file", "a DICOM slice");
+    check_memory(static_cast<double>(size), file, "", "the file, read whole");
+    std::ifstream in(file, std::ios::binary);
+    b_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  void run() {
+    std::size_t p = b_.size() >= 132 && std::memcmp(b_.data() + 128, "DICM", 4) == 0 ? 132 : 0;
+    explicit_ = p == 132 || (b_.size() >= 6 && std::isupper(b_[4]) && std::isupper(b_[5]));
+    walk(p, b_.size(), 0, Mode::DataSet);
+  }
+
+ private:
+  enum class Mode { DataSet, Sequence, Fragments };
+  unsigned u16(std::size_t p) const {
+    return big_ ? (b_[p] << 8u | b_[p + 1]) : (b_[p] | b_[p + 1] << 8u);
+  }
+  std::uint32_t u32(std::size_t p) const {
+    const std::uint32_t a = u16(p), c = u16(p + 2);
+    return big_ ? (a << 16u | c) : (a | c << 16u);
+  }
+  [[noreturn]] void fail(std::size_t p, const std::string& what) const {
+    bad(file_, "byte " + std::to_string(p), what, "an undamaged DICOM file");
+  }
+  /// Walks [p, end); returns where it stopped (after a delimiter that ends an undefined length).
+  std::size_t walk(std::size_t p, std::size_t end, int depth, Mode mode) {
+    if (depth > 32) fail(p, "sequences nested more than 32 deep");
+    while (p + 8 <= end) {
+      const unsigned group = u16(p), elem = u16(p + 2);
+      if (group == 0xFFFE) {  // items and delimiters: no VR, 4-byte length
+        const std::uint32_t len = u32(p + 4);
+        if (elem == 0xE0DD || elem == 0xE00D) return p + 8;
+        if (elem != 0xE000 || mode == Mode::DataSet) fail(p, "a misplaced item tag");
+        if (len == 0xFFFFFFFFu) {
+          if (mode == Mode::Fragments) fail(p, "a pixel data fragment of undefined length");
+          p = walk(p + 8, end, depth + 1, Mode::DataSet);
+          continue;
+        }
+        if (len > end - (p + 8))
+          fail(p, "an item of " + std::to_string(len) + " bytes past the end");
+        if (mode == Mode::Sequence) walk(p + 8, p + 8 + len, depth + 1, Mode::DataSet);
+        p += 8 + static_cast<std::size_t>(len);
+        continue;
+      }
+      if (mode != Mode::DataSet) fail(p, "an element where an item was expected");
+      if (group != 2 && meta_) {  // the meta group ends: the transfer syntax takes over
+        meta_ = false;
+        if (syntax_ == "1.2.840.10008.1.2") explicit_ = false;
+        if (syntax_ == "1.2.840.10008.1.2.2") big_ = true;
+        if (syntax_ == "1.2.840.10008.1.2.1.99") return end;  // deflated: GDCM inflates
+      }
+      const bool expl = explicit_ || group == 2;
+      std::size_t hdr = 8;
+      std::uint32_t len = 0;
+      bool sq = false;
+      if (expl) {
+        const char v0 = static_cast<char>(b_[p + 4]), v1 = static_cast<char>(b_[p + 5]);
+        if (!std::isupper(static_cast<unsigned char>(v0)) ||
+            !std::isupper(static_cast<unsigned char>(v1)))
+          fail(p, "no value representation for tag (" + std::to_string(group) + "," +
+                      std::to_string(elem) + ")");
+        const std::string vr{v0, v1};
+        static const char* const long_vr[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ",
+                                              "SV", "UC", "UN", "UR", "UT", "UV"};
+        if (std::find(std::begin(long_vr), std::end(long_vr), vr) != std::end(long_vr)) {
+          if (p + 12 > end) return end;
+          hdr = 12;
+          len = u32(p + 8);
+        } else {
+          len = u16(p + 6);
+        }
+        sq = vr == "SQ";
+      } else {
+        len = u32(p + 4);
+      }
+      const bool pixels = group == 0x7FE0 && elem == 0x0010;
+      if (len == 0xFFFFFFFFu) {
+        p = walk(p + hdr, end, depth + 1, pixels ? Mode::Fragments : Mode::Sequence);
+        continue;
+      }
+      if (len > end - (p + hdr))
+        fail(p, "an element (" + std::to_string(group) + "," + std::to_string(elem) + ") of " +
+                    std::to_string(len) + " bytes with " + std::to_string(end - (p + hdr)) +
+                    " left");
+      if (group == 2 && elem == 0x0010)
+        syntax_.assign(reinterpret_cast<const char*>(b_.data() + p + hdr), len);
+      while (!syntax_.empty() && (syntax_.back() == '\0' || syntax_.back() == ' '))
+        syntax_.pop_back();
+      if (sq) walk(p + hdr, p + hdr + len, depth + 1, Mode::Sequence);
+      p += hdr + static_cast<std::size_t>(len);
+    }
+    return end;
+  }
+
+  std::string file_;
+  std::vector<unsigned char> b_;
+  bool explicit_ = true, big_ = false, meta_ = true;
+  std::string syntax_;
+};
+}  // namespace
+
 Volume read_dicom_series(const std::string& folder) {
   gdcm::Trace::WarningOff();
   gdcm::Trace::ErrorOff();
@@ -587,6 +803,7 @@ Volume read_dicom_series(const std::string& folder) {
   std::array<double, 3> normal{};
   std::vector<Slice> slices;
   for (const auto& f : files) {
+    DicomLengthCheck(f).run();
     gdcm::ImageReader reader;
     reader.SetFileName(f.c_str());
     if (!reader.Read()) bad(f, "", "not a readable DICOM image", "a DICOM slice of the series");
@@ -623,10 +840,19 @@ Volume read_dicom_series(const std::string& folder) {
     for (int a = 0; a < 3; ++a)
       s.origin[static_cast<std::size_t>(a)] = img.GetOrigin(static_cast<unsigned>(a));
     s.pos = s.origin[0] * normal[0] + s.origin[1] * normal[1] + s.origin[2] * normal[2];
+    check_memory(static_cast<double>(img.GetBufferLength()) + static_cast<double>(c) * r *
+                                                                  sizeof(double) *
+                                                                  static_cast<double>(files.size()),
+                 f, "Rows/Columns",
+                 std::to_string(r) + "x" + std::to_string(c) + " pixels x " +
+                     std::to_string(files.size()) + " slices, 8 bytes each");
     std::vector<char> buf(img.GetBufferLength());
     if (!img.GetBuffer(buf.data()))
       bad(f, "PixelData", "cannot be decoded", "pixel data GDCM can decode");
     const double slope = img.GetSlope(), inter = img.GetIntercept();
+    if (!(std::isfinite(slope) && slope != 0 && std::isfinite(inter)))
+      bad(f, "RescaleSlope/RescaleIntercept", num(slope) + "/" + num(inter),
+          "a finite, non-zero slope and a finite intercept");
     const std::size_t n = static_cast<std::size_t>(c) * r;
     s.values.resize(n);
     const auto conv = [&](auto tag) {

@@ -27,7 +27,9 @@
 #include <sstream>
 
 #include "cementflow/errors.hpp"
+#include "cementflow/limits.hpp"
 #include "engine/bone/image_io.hpp"
+#include "engine/io/input_file.hpp"
 
 namespace cementflow {
 namespace {
@@ -162,6 +164,10 @@ Dense make_dense(const std::array<double, 3>& lo, const std::array<double, 3>& h
                      "a voxel size giving at most " + num(kMaxImportVoxels) + " voxels (" +
                          num(total) + " here, " + num(total * 24 / 1e9) +
                          " GB): choose a larger --voxel-mm");
+  // The dense material and porosity (8 bytes a voxel) and the blocks made from them (material,
+  // porosity, route, three permeabilities: 24 bytes), checked before allocating.
+  check_memory(total * 32, file, "--voxel-mm",
+               num(total) + " voxels of " + num(h) + " mm x 32 bytes (dense grid and blocks)");
   d.material.assign(static_cast<std::size_t>(d.n[0]) * d.n[1] * d.n[2], kInactive);
   d.porosity.assign(d.material.size(), 0.0f);
   return d;
@@ -334,7 +340,18 @@ void add_sink(Dense& d, int layers) {
 
 double output_voxel(const ImportOptions& o, const Volume& img) {
   const auto s = img.spacing_mm();
-  return o.voxel_mm > 0 ? o.voxel_mm : std::min({s[0], s[1], s[2]});
+  if (o.voxel_mm > 0) {
+    // At least two output voxels along the image's longest side (issue 17: --voxel-mm 1e9 gave a
+    // model of 27 voxels, all sink and shell).
+    double extent = 0;
+    for (int a = 0; a < 3; ++a) extent = std::max(extent, static_cast<double>(img.dims[a]) * s[a]);
+    if (!(o.voxel_mm <= extent / 2))
+      throw InputError(
+          kArgs, "--voxel-mm", num(o.voxel_mm),
+          "a voxel size of at most half the image's longest side (" + num(extent) + " mm)");
+    return o.voxel_mm;
+  }
+  return std::min({s[0], s[1], s[2]});
 }
 
 void fill_image_summary(const Volume& img, ImportSummary& s) {
@@ -564,15 +581,8 @@ void check_calibration(const CtCalibration& c, const std::string& file) {
 }
 
 CtCalibration load_calibration(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "", "a file that cannot be read", "a calibration JSON file");
-  json doc;
-  try {
-    doc = json::parse(in);
-  } catch (const json::exception& e) {
-    throw InputError(path, "", "invalid JSON (" + std::string(e.what()) + ")",
-                     "a calibration JSON object");
-  }
+  const json doc = detail::parse_json_input(
+      detail::read_text_input(path, "a calibration JSON file"), path, "a calibration JSON object");
   if (!doc.is_object()) throw InputError(path, "", doc.dump(), "a calibration JSON object");
   CtCalibration c;
   c.source = path;

@@ -10,7 +10,14 @@ namespace cementflow::detail {
 /// Creates `dir` (and its parents). Throws InputError when it cannot be created.
 void make_output_dir(const std::string& dir);
 
-/// Writes `text` to `dir`/`name`. Throws InputError naming the file when it cannot be written.
+/// Writes `text` to `dir`/`name` through a temporary file renamed into place, so that a killed
+/// process never leaves a half-written file under the final name. Throws InputError naming the
+/// file when it cannot be written.
+/// `path` + ".tmp-<pid>": where a file is written before commit_temporary() renames it.
+std::string temporary_name(const std::string& path);
+/// Renames `tmp` to `path` (atomic on one file system); removes `tmp` and throws on failure.
+void commit_temporary(const std::string& tmp, const std::string& path);
+
 void write_output_text(const std::string& dir, const std::string& name, const std::string& text);
 
 }  // namespace cementflow::detail

@@ -225,6 +225,9 @@ struct Axis {
   double to_unit(double v) const { return log ? std::log10(v) : v; }
 };
 
+/// Bound on the ticks of one axis (a nice step gives 6 to 15).
+constexpr std::size_t kMaxTicks = 64;
+
 /// 1, 2 or 5 times a power of ten, the smallest not below `raw`.
 double nice_step(double raw) {
   const double p = std::pow(10.0, std::floor(std::log10(raw)));
@@ -240,7 +243,10 @@ Axis make_axis(double lo, double hi, bool log) {
     lo = std::log10(lo);
     hi = std::log10(hi);
   }
-  if (!(hi > lo)) {  // a single value: a unit-wide window around it
+  // A single value, or a range below the resolution of doubles around it (issue 17: constant
+  // viscosity data gave a fit line spanning 1e-16 of its value; ticks at that step never
+  // advanced and filled memory): a unit-wide window around it.
+  if (!(hi - lo > 1e-9 * std::max({std::abs(lo), std::abs(hi), 1e-300}))) {
     const double w = log ? 0.5 : (lo != 0 ? 0.1 * std::abs(lo) : 1.0);
     lo -= w;
     hi += w;
@@ -250,7 +256,8 @@ Axis make_axis(double lo, double hi, bool log) {
     a.lo = std::floor(lo);
     a.hi = std::ceil(hi);
     const int every = std::max(1, static_cast<int>(std::ceil((a.hi - a.lo) / 8.0)));
-    for (double d = a.lo; d <= a.hi + 1e-9; d += every) a.ticks.push_back(d);
+    for (double d = a.lo; d <= a.hi + 1e-9 && a.ticks.size() < kMaxTicks; d += every)
+      a.ticks.push_back(d);
     return a;
   }
   // Linear ticks (in plot units; on a short log axis, in log10 units of the data).
@@ -262,8 +269,12 @@ Axis make_axis(double lo, double hi, bool log) {
   const double step = nice_step((hi - lo) / 6.0);
   a.lo = log ? lo - pad : std::floor(lo / step) * step;
   a.hi = log ? hi + pad : std::ceil(hi / step) * step;
-  for (double t = std::ceil(a.lo / step) * step; t <= a.hi + 1e-9 * step; t += step)
+  const double first = std::ceil(a.lo / step) * step;
+  for (std::size_t k = 0; k < kMaxTicks; ++k) {  // t = first + k step (no accumulated step)
+    const double t = first + static_cast<double>(k) * step;
+    if (!(t <= a.hi + 1e-9 * step)) break;
     a.ticks.push_back(std::abs(t) < 1e-12 * step ? 0.0 : t);
+  }
   return a;
 }
 

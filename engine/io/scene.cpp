@@ -22,6 +22,7 @@
 #include "cementflow/errors.hpp"
 #include "cementflow/needle.hpp"
 #include "engine/bone/model_limits.hpp"
+#include "engine/io/input_file.hpp"
 #include "engine/io/output_grids.hpp"
 #include "engine/io/scene_json.hpp"
 
@@ -47,6 +48,11 @@ using detail::kMaxModelVoxels;
 constexpr double kTimeSlack = 1e-9;
 
 using namespace detail::scene_json;  // show, join, number_text, Range, Obj, parse_json_text
+
+// Finite bounds on injection and needle sizes (issue 17): see parse_injection and parse_needle.
+constexpr Range kFlowRange{1e-3, 1e3, false, false};     // mL/min
+constexpr Range kVolumeRange{1e-4, 1e3, false, false};   // mL
+constexpr Range kDiameterRange{0.05, 20, false, false};  // mm
 
 // --- sections ---------------------------------------------------------------------------------
 
@@ -422,7 +428,7 @@ Needle parse_needle(const std::string& file, const json& j, const std::string& p
   } else if (n.has("inner_diameter_mm")) {
     nd.gauge = 0;
     nd.inner_diameter_mm =
-        n.number("inner_diameter_mm", kPositive, "a positive inner diameter in mm");
+        n.number("inner_diameter_mm", kDiameterRange, "an inner diameter from 0.05 to 20 mm");
   } else {
     throw InputError(file, n.key("gauge"), "",
                      "a Stubs gauge or an inner_diameter_mm (one of them is required)");
@@ -445,7 +451,7 @@ Needle parse_needle(const std::string& file, const json& j, const std::string& p
           gauge_inner_diameter_mm(static_cast<int>(g), file, pr.key("gauge"));
     } else {
       nd.proximal_inner_diameter_mm =
-          pr.number("inner_diameter_mm", kPositive, "a positive inner diameter in mm");
+          pr.number("inner_diameter_mm", kDiameterRange, "an inner diameter from 0.05 to 20 mm");
     }
     nd.proximal_length_mm = pr.number("length_mm", kPositive, "a positive section length in mm");
   }
@@ -533,10 +539,13 @@ Injection parse_injection(const Obj& root, const BoneSource& bone) {
                      "a needle object, or a list under injection.needles (required key missing)");
   }
 
+  // Bounds far outside clinical practice (1-10 mL/min, 1-10 mL) but finite: 1e308 overflowed
+  // inside the time loop (exit 3, no outputs) and 1e-300 mL "completed" (issue 17).
   inj.flow_rate_m3_s =
-      in.number("flow_rate_ml_per_min", kPositive, "a positive flow rate in mL/min") * kM3PerMl /
-      kSecondsPerMinute;
-  inj.volume_m3 = in.number("volume_ml", kPositive, "a positive volume in mL") * kM3PerMl;
+      in.number("flow_rate_ml_per_min", kFlowRange, "a flow rate from 0.001 to 1000 mL/min") *
+      kM3PerMl / kSecondsPerMinute;
+  inj.volume_m3 =
+      in.number("volume_ml", kVolumeRange, "a volume from 0.0001 to 1000 mL") * kM3PerMl;
   inj.start_after_mixing_s = in.number("start_after_mixing_s", kNonNegative, "a time in s, >= 0",
                                        inj.start_after_mixing_s);
   inj.max_pressure_pa = in.number("max_pressure_mpa", kPositive, "a positive pressure in MPa",
@@ -557,8 +566,9 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
              "courant", "picard_tolerance", "max_picard_iterations", "corey_exponent",
              "arrival_saturation", "preconditioner", "inexact_picard"});
     s.max_time_s = o.number("max_time_s", kPositive, "a positive time in s", s.max_time_s);
-    s.output_interval_s =
-        o.number("output_interval_s", kPositive, "a positive interval in s", s.output_interval_s);
+    // At least 1 ms: an interval of 1e-30 s never advanced the next output time (issue 17).
+    s.output_interval_s = o.number("output_interval_s", Range{1e-3, kInf, false, false},
+                                   "an interval of at least 0.001 s", s.output_interval_s);
     s.pressure_tolerance = o.number("pressure_tolerance", kUnitOpen,
                                     "a relative residual in (0, 1)", s.pressure_tolerance);
     s.max_solver_iterations =
@@ -627,17 +637,8 @@ Scene parse_scene(const std::string& json_text, const std::string& file) {
 }
 
 Scene load_scene(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec))
-    throw InputError(path, "", "a directory", "a readable scene file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(path, "", fs::exists(path, ec) ? "a file that cannot be read" : "no such file",
-                     "a readable scene file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError(path, "", "a read error", "a readable scene file");
-  return parse_scene(text.str(), path);
+  // A regular file of bounded size (issue 17: `run /dev/zero` read without limit).
+  return parse_scene(detail::read_text_input(path, "a readable scene file"), path);
 }
 
 }  // namespace cementflow

@@ -1,5 +1,7 @@
 #include "engine/io/scene_json.hpp"
 
+#include "engine/io/input_file.hpp"
+
 namespace cementflow::detail::scene_json {
 
 namespace {
@@ -53,8 +55,20 @@ json parse_json_text(const std::string& text, const std::string& file) {
     }
     return p.empty() ? last : p + "." + last;
   };
-  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+  // Bounded nesting and no NUL (issue 17): 74,000 nested arrays overflowed the stack when the
+  // value was echoed; a NUL after the scene, or "\u0000" in a path, was silently accepted.
+  detail::check_no_nul(text, file, "");
+  auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
     using E = json::parse_event_t;
+    if (depth > detail::kMaxJsonDepth)
+      throw InputError(
+          file, "",
+          "JSON nested more than " + std::to_string(detail::kMaxJsonDepth) + " levels deep",
+          "a JSON scene object (SPEC.md §3)");
+    if ((event == E::value || event == E::key) && parsed.is_string() &&
+        parsed.get_ref<const std::string&>().find('\0') != std::string::npos)
+      throw InputError(file, "", "a string holding a NUL character (\\u0000)",
+                       "text without NUL characters");
     if ((event == E::object_start || event == E::array_start || event == E::value) &&
         !stack.empty() && stack.back().is_array)
       ++stack.back().count;

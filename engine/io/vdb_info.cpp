@@ -195,7 +195,9 @@ std::string to_json(const FileInfo& info) {
     grids.push_back(std::move(j));
   }
   json root = {{"path", info.path}, {"metadata", meta(info.metadata)}, {"grids", std::move(grids)}};
-  return root.dump(2);
+  // Metadata strings are whatever the file holds: invalid UTF-8 is replaced (U+FFFD), not fatal
+  // (issue 17: `info --json` exited 1 with json type_error 316).
+  return root.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 // --- writing plain-data grids (engine/io/vdb_raw.hpp)

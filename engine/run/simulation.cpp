@@ -119,6 +119,11 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       rep.peak_tip_pressure_kpa = std::max(rep.peak_tip_pressure_kpa, p_tip * 1e-3);
       rep.peak_injection_pressure_mpa = std::max(rep.peak_injection_pressure_mpa, p_inj * 1e-6);
       if (step == 0) rep.timeline.push_back({0.0, 0.0, p_inj * 1e-6, p_tip * 1e-3});
+      if (!std::isfinite(p_inj) || !std::isfinite(p_tip)) {  // issue 17: a NaN ends the run
+        status = detail::RunStatus::Failed;
+        rep.message = "the pressure is not a finite number at t = " + std::to_string(st.t) + " s";
+        break;
+      }
       if (p_inj > inj.max_pressure_pa) {
         status = detail::RunStatus::StoppedAtPressureLimit;
         std::ostringstream e;

@@ -199,6 +199,15 @@ void validate_rheology(const Rheology& r, const std::string& file) {
             "a viscosity > 0 (Pa s)");
       check(file, "infinite_shear_viscosity_pa_s", r.infinite_shear_viscosity_pa_s, non_negative,
             "a viscosity >= 0 (Pa s)");
+      {
+        // The law falls from mu_0 to mu_inf: mu_inf above mu_0 is shear thickening, which these
+        // laws do not describe (issue 17: fit-rheology wrote such a cement, `run` refused it).
+        const double mu0 = r.zero_shear_viscosity_pa_s;
+        check(
+            file, "infinite_shear_viscosity_pa_s", r.infinite_shear_viscosity_pa_s,
+            [mu0](double v) { return v < mu0; },
+            "an infinite-shear viscosity below zero_shear_viscosity_pa_s (Pa s)");
+      }
       check(file, "time_constant_s", r.time_constant_s, non_negative, "a time constant >= 0 (s)");
       if (r.model == RheologyModel::Cross) {
         check(file, "rate_index", r.rate_index, positive, "a rate index m > 0");
@@ -239,8 +248,11 @@ void validate_curing(const Curing& c, const std::string& file) {
         c.viscosity_activation_energy_j_mol * 1e-3, non_negative,
         "an activation energy >= 0 (kJ/mol)");
   if (c.model == CureModel::Exponential) {
-    check(file, key("reference_age_s").c_str(), c.reference_age_s, non_negative,
-          "an age since mixing >= 0 (s)");
+    // A day bounds any PMMA cement's working life (setting takes minutes, PHYSICS.md §L1b); larger
+    // ages underflowed K0 = K e^(-t0/tau) to 0 and were reported as a zero consistency.
+    check(
+        file, key("reference_age_s").c_str(), c.reference_age_s,
+        [](double v) { return v >= 0 && v <= 86400; }, "an age since mixing from 0 to 86400 s");
     check(file, key("time_constant_s").c_str(), c.time_constant_s, positive,
           "an e-folding time > 0 (s)");
     return;

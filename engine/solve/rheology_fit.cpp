@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cementflow/errors.hpp"
+#include "engine/io/input_file.hpp"
 #include "engine/io/output_dir.hpp"
 #include "engine/io/plot.hpp"
 
@@ -60,6 +61,7 @@ RheometerData parse_rheometer_csv(const std::string& text, const std::string& fi
                                               "temperature_c"};
   std::string known_list;
   for (const auto& k : known) known_list += (known_list.empty() ? "" : ", ") + k;
+  detail::check_no_nul(text, file, "");
   RheometerData d;
   d.file = file;
   std::vector<std::string> header;
@@ -141,11 +143,8 @@ RheometerData parse_rheometer_csv(const std::string& text, const std::string& fi
 }
 
 RheometerData read_rheometer_csv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "", "a readable CSV file (SPEC.md §3a)");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_rheometer_csv(s.str(), path);
+  return parse_rheometer_csv(detail::read_text_input(path, "a readable CSV file (SPEC.md §3a)"),
+                             path);
 }
 
 RheologyModel rheology_model_from_name(const std::string& name, const std::string& file,
@@ -360,6 +359,19 @@ RheologyFit fit_rheology(const RheometerData& data, RheologyModel model) {
                          model_name(model) + (pb.use_time ? " with time dependence" : "") +
                          " (at least " + std::to_string(p + 1) + ")");
 
+  // A shear-thinning law needs the shear rate to vary: with one shear rate its flow index is
+  // not determined (issue 17: a single rate gave n = 1 with null errors).
+  const std::set<double> rates(data.shear_rate_per_s.begin(), data.shear_rate_per_s.end());
+  int shear_params = 0;
+  for (const Param& q : pb.params) shear_params += q.key.rfind("curing.", 0) == 0 ? 0 : 1;
+  if (model != RheologyModel::Newtonian && static_cast<int>(rates.size()) < shear_params)
+    throw InputError(
+        data.file, "shear_rate_per_s",
+        std::to_string(rates.size()) + " distinct shear rate" + (rates.size() == 1 ? "" : "s"),
+        "at least " + std::to_string(shear_params) + " distinct shear rates for the " +
+            std::to_string(shear_params) + " shear-rate parameters of " + model_name(model) +
+            " (or --model newtonian)");
+
   Residuals f(&pb, p, static_cast<int>(n));
   Eigen::NumericalDiff<Residuals, Eigen::Central> nd(f);
   Eigen::LevenbergMarquardt<Eigen::NumericalDiff<Residuals, Eigen::Central>> lm(nd);
@@ -369,9 +381,13 @@ RheologyFit fit_rheology(const RheometerData& data, RheologyModel model) {
   Eigen::VectorXd x = x0;
   const auto status = lm.minimize(x);
   using namespace Eigen::LevenbergMarquardtSpace;
-  if (status == ImproperInputParameters || status == TooManyFunctionEvaluation || !x.allFinite())
+  if (status == ImproperInputParameters || status == TooManyFunctionEvaluation)
     throw SimulationError(std::string("fit-rheology: the ") + model_name(model) + " fit of " +
                           data.file + " did not converge: " + status_text(status));
+  if (!x.allFinite())
+    throw SimulationError(std::string("fit-rheology: the ") + model_name(model) + " fit of " +
+                          data.file + " ran to parameters that are not finite numbers (" +
+                          status_text(status) + "): the data do not determine this model");
 
   // Residuals, goodness of fit and the covariance at the optimum.
   Eigen::VectorXd res(static_cast<Eigen::Index>(n));
@@ -423,6 +439,16 @@ RheologyFit fit_rheology(const RheometerData& data, RheologyModel model) {
   out.rheology.min_viscosity_pa_s = defaults.min_viscosity_pa_s;
   out.rheology.max_viscosity_pa_s = defaults.max_viscosity_pa_s;
   out.rheology.preset.clear();
+  // The fitted law must be one `run` accepts (issue 17: a Carreau-Yasuda fit with its
+  // infinite-shear viscosity above the zero-shear one was written, then rejected by `run`).
+  try {
+    validate_rheology(out.rheology, data.file);
+  } catch (const InputError& e) {
+    throw InputError(data.file, "fit",
+                     std::string(model_name(model)) + " parameters " + e.key() + " = " + e.value(),
+                     e.expected() + ": these data do not support a " + model_name(model) +
+                         " law; try another --model");
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "cementflow/import.hpp"
 #include "cementflow/info.hpp"
 #include "cementflow/kyphoplasty.hpp"
+#include "cementflow/limits.hpp"
 #include "cementflow/needle.hpp"
 #include "cementflow/pressure_curve.hpp"
 #include "cementflow/render.hpp"

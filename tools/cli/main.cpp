@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -24,9 +26,55 @@ namespace cf = cementflow;
 
 namespace {
 
+/// CLI11 check: a finite number > 0 (CLI::PositiveNumber's message prints DBL_MAX in full).
+const CLI::Validator kPositive(
+    [](std::string& text) -> std::string {
+      try {
+        std::size_t used = 0;
+        const double x = std::stod(text, &used);
+        if (used == text.size() && std::isfinite(x) && x > 0) return "";
+      } catch (const std::exception&) {
+      }
+      return "expected a positive number, got '" + text + "'";
+    },
+    "POSITIVE");
+
 std::atomic<bool> g_cancel{false};
+std::atomic<bool> g_stepping{false};  // the run's time loop has begun (its first step is done)
+
+/// SIGINT, SIGTERM, SIGHUP during `run`. Once time steps are being computed, the run stops after
+/// the current step and writes what it computed (exit 3). Before that (reading the scene,
+/// generating or importing the bone) there is nothing to keep and setup does not poll the flag:
+/// the process ends at once (exit 3), as a second signal always does.
 extern "C" void on_signal(int) {
+  if (!g_stepping.load() || g_cancel.load()) {
+    static const char msg[] =
+        "\ncementflow: interrupted before the first time step completed: nothing computed, no "
+        "outputs written\n";
+    if (g_cancel.load() && g_stepping.load()) {
+      static const char again[] = "\ncementflow: interrupted twice: outputs not written\n";
+      (void)!::write(STDERR_FILENO, again, sizeof again - 1);
+    } else {
+      (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    }
+    ::_exit(3);
+  }
   g_cancel.store(true);
+}
+
+/// The other commands keep nothing half-done (their files are written under a temporary name and
+/// renamed): SIGINT, SIGTERM and SIGHUP end them at once, also when the shell started them with
+/// SIGINT ignored (a background job of a script: issue 17 saw SIGINT "ignored" for 47 s).
+void default_signal_actions() {
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGHUP, SIG_DFL);
+}
+
+void install_signal_handlers() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_signal);
 }
 
 bool stderr_is_terminal() {
@@ -73,6 +121,7 @@ void print_summary(const cf::Report& r, const std::string& out_dir) {
 
 int cmd_run(const std::string& scene_path, std::string out_dir, int threads, bool quiet,
             bool render, const cf::cli::SampleArgs& samples) {
+  install_signal_handlers();
   cf::Runtime runtime(threads);
   cf::Scene scene = cf::cli::load_run_scene(scene_path, samples.samples > 0);
   if (out_dir.empty()) out_dir = (std::filesystem::path("out") / scene.name).string();
@@ -81,9 +130,10 @@ int cmd_run(const std::string& scene_path, std::string out_dir, int threads, boo
   opt.out_dir = out_dir;
   opt.cancel = &g_cancel;
   const bool bar = !quiet && stderr_is_terminal();
-  if (bar) opt.progress = draw_progress;
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  opt.progress = [bar](const cf::Progress& p) {
+    g_stepping.store(true);
+    if (bar) draw_progress(p);
+  };
 
   cf::RunResult result = cf::run(scene, opt);
   if (bar) std::fprintf(stderr, "\n");
@@ -166,7 +216,8 @@ int cmd_generate_vertebra(cf::VertebraParams p, const std::string& fracture,
   return 0;
 }
 
-int cmd_render(const std::string& path, std::string out_dir, const std::string& at, bool vtk) {
+int cmd_render(const std::string& path, std::string out_dir, const std::string& at, bool has_at,
+               bool vtk) {
   cf::Runtime runtime(1);
   cf::RenderOptions ro;
   const std::filesystem::path fp(path);
@@ -174,7 +225,7 @@ int cmd_render(const std::string& path, std::string out_dir, const std::string& 
   ro.out_dir = out_dir;
   ro.vtk = vtk;
   ro.stem = fp.stem().string();
-  if (!at.empty()) {
+  if (has_at) {
     std::istringstream in(at);
     char c1 = 0, c2 = 0;
     in >> ro.at_mm[0] >> c1 >> ro.at_mm[1] >> c2 >> ro.at_mm[2];
@@ -284,6 +335,20 @@ int cmd_fit(const std::string& csv, const std::string& model, const std::string&
   return 0;
 }
 
+/// A seed is a whole number 0..2^64-1 written in decimal (issue 17: -1 wrapped around and
+/// 2^64 was accepted).
+std::uint64_t parse_seed(const std::string& text) {
+  const std::string expected = "a whole number from 0 to 18446744073709551615";
+  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
+    throw cf::InputError("<arguments>", "--seed", text.empty() ? "\"\"" : text, expected);
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (errno == ERANGE || *end != '\0')
+    throw cf::InputError("<arguments>", "--seed", text, expected);
+  return static_cast<std::uint64_t>(v);
+}
+
 std::string version_text() {
   cf::Runtime runtime;
   return std::string("cementflow ") + CEMENTFLOW_VERSION_STRING + "\nKokkos " +
@@ -308,7 +373,7 @@ int main(int argc, char** argv) {
   run->add_option("scene", scene_path, "scene JSON file")->required();
   run->add_option("--out", out_dir, "output folder (default out/<scene name>/)");
   run->add_option("--threads", threads, "host threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 512));
   run->add_flag("--quiet", quiet, "only warnings and errors");
   bool run_render = false;
   run->add_flag("--render", run_render,
@@ -330,12 +395,12 @@ int main(int argc, char** argv) {
   std::vector<double> size_mm;
   std::vector<double> perm;
   gbox->add_option("--size-mm", size_mm, "X Y Z size in mm (default 40 30 25)")->expected(3);
-  gbox->add_option("--voxel-mm", box.voxel_mm, "voxel edge in mm (default 0.5)")
-      ->check(CLI::PositiveNumber);
+  gbox->add_option("--voxel-mm", box.voxel_mm, "voxel edge in mm (default 0.5)")->check(kPositive);
   gbox->add_option("--porosity", box.porosity, "pore fraction 0..1 (default 0.9)")
       ->check(CLI::Range(0.0, 1.0));
   gbox->add_option("--permeability-m2", perm, "kx ky kz in m^2 (default: the engine's law)")
-      ->expected(3);
+      ->expected(3)
+      ->check(kPositive);
   gbox->add_option("--shell-mm", box.shell_mm, "cortical shell thickness (default none)")
       ->check(CLI::NonNegativeNumber);
   gbox->add_option("--sink-faces", box.sink_faces, "soft-tissue faces: +x -x +y -y +z -z");
@@ -347,8 +412,11 @@ int main(int argc, char** argv) {
   cf::VertebraParams vert;
   std::string vert_out = "vertebra.vdb", fracture = "none";
   bool healthy = false, osteoporotic = false;
-  gvert->add_option("--seed", vert.seed, "random seed: dimensions and BV/TV field (default 1)");
-  gvert->add_option("--voxel-mm", vert.voxel_mm, "voxel edge in mm (default 0.5)");
+  std::string seed_text;
+  gvert->add_option("--seed", seed_text,
+                    "random seed 0..18446744073709551615: dimensions and BV/TV field (default 1)");
+  gvert->add_option("--voxel-mm", vert.voxel_mm, "voxel edge in mm (default 0.5)")
+      ->check(kPositive);
   auto* o_osteo = gvert->add_flag("--osteoporotic", osteoporotic,
                                   "osteoporotic trabecular bone, BV/TV 0.09 (default)");
   gvert->add_flag("--healthy", healthy, "healthy trabecular bone, BV/TV 0.15")->excludes(o_osteo);
@@ -378,9 +446,11 @@ int main(int argc, char** argv) {
   imp->add_option("--threshold", import_opt.threshold,
                   "micro-CT: bone = grey value > T, or otsu (default otsu)");
   imp->add_option("--voxel-mm", import_opt.voxel_mm,
-                  "output voxel edge in mm (default: the image's smallest spacing)");
+                  "output voxel edge in mm (default: the image's smallest spacing)")
+      ->check(kPositive);
   imp->add_option("--image-spacing-mm", import_opt.image_spacing_mm,
-                  "voxel size of a TIFF stack (TIFF stores none)");
+                  "voxel size of a TIFF stack (TIFF stores none)")
+      ->check(kPositive);
   imp->add_option("--calibration", import_opt.calibration,
                   "JSON: bmd_slope_mg_cm3_per_hu, bmd_intercept_mg_cm3, tissue_bmd_mg_cm3, source");
   imp->add_option("--sink-layers", import_opt.sink_layers,
@@ -413,6 +483,12 @@ int main(int argc, char** argv) {
       ->required();
   fit->add_option("--out", fit_out, "output folder (default fit_<model>/)");
 
+  // --max-memory-gb on every command that reads or builds a model (issue 17, item 6).
+  double max_memory_gb = 0;
+  for (CLI::App* sub : {run, gbox, gvert, rend, imp, info, fit})
+    sub->add_option("--max-memory-gb", max_memory_gb,
+                    "refuse inputs whose estimated memory exceeds this (default: 80% of RAM)")
+        ->check(kPositive);
   // Subcommands in their own files (tools/cli/*_command.cpp).
   const cementflow::cli::Command extra[] = {cementflow::cli::add_serve_command(app),
                                             cementflow::cli::add_slicer_command(app)};
@@ -428,6 +504,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (max_memory_gb > 0) cf::set_memory_budget_bytes(max_memory_gb * 1e9);
+  default_signal_actions();  // `run` installs its own handlers
   try {
     if (show_version) {
       std::cout << version_text() << std::endl;
@@ -436,10 +514,12 @@ int main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(scene_path, out_dir, threads, quiet, run_render, run_samples);
     if (sweep_args.command->parsed()) return cf::cli::run_sweep_command(sweep_args, &argc, &argv);
     if (gvert->parsed()) {
+      if (gvert->count("--seed") > 0) vert.seed = parse_seed(seed_text);
       vert.osteoporotic = !healthy;
       return cmd_generate_vertebra(vert, fracture, vert_out);
     }
-    if (rend->parsed()) return cmd_render(rend_path, rend_out, rend_at, rend_vtk);
+    if (rend->parsed())
+      return cmd_render(rend_path, rend_out, rend_at, rend->count("--at") > 0, rend_vtk);
     if (gbox->parsed()) {
       if (!size_mm.empty()) box.size_mm = {size_mm[0], size_mm[1], size_mm[2]};
       box.vein_start_mm = {0, -box.size_mm[1] / 4, 0};  // a quarter of the depth behind the centre

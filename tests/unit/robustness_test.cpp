@@ -1,0 +1,532 @@
+// Regression tests of issue 17's findings at the library level: each input below was found to
+// crash, hang, exhaust memory, exit 1 or be silently accepted; now each is refused with an
+// InputError (exit 2 in the CLI) naming the file and the problem, or handled.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include <zlib.h>
+
+#include "cementflow/bone.hpp"
+#include "cementflow/errors.hpp"
+#include "cementflow/import.hpp"
+#include "cementflow/info.hpp"
+#include "cementflow/kyphoplasty.hpp"
+#include "cementflow/limits.hpp"
+#include "cementflow/rheology_fit.hpp"
+#include "cementflow/runtime.hpp"
+#include "cementflow/scene.hpp"
+#include "engine/bone/image_io.hpp"
+#include "engine/io/input_file.hpp"
+#include "engine/io/output_dir.hpp"
+#include "engine/io/vdb_raw.hpp"
+#include "tests/test_support.hpp"
+
+namespace cf = cementflow;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// The InputError's message that f() throws; a test failure if it throws nothing or another type.
+template <class F>
+std::string input_error(F&& f) {
+  try {
+    f();
+  } catch (const cf::InputError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected an InputError, got: " << e.what();
+    return "";
+  }
+  ADD_FAILURE() << "expected an InputError, nothing was thrown";
+  return "";
+}
+
+#define EXPECT_HAS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (text) << "'"
+
+void write_bytes(const fs::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// The memory budget for one test, restored afterwards.
+struct BudgetGuard {
+  explicit BudgetGuard(double bytes) { cf::set_memory_budget_bytes(bytes); }
+  ~BudgetGuard() { cf::set_memory_budget_bytes(0); }
+};
+
+// --- minimal NIfTI-1 writer (3 x 3 x 3 int16) --------------------------------------------------
+std::string nifti1(float pixdim, float sform_offset, bool use_sform) {
+  std::string h(352, '\0');
+  const auto put = [&h](std::size_t at, const void* v, std::size_t n) {
+    std::memcpy(h.data() + at, v, n);
+  };
+  const std::int32_t sizeof_hdr = 348;
+  put(0, &sizeof_hdr, 4);
+  const std::int16_t dim[8] = {3, 3, 3, 3, 1, 1, 1, 1};
+  put(40, dim, sizeof dim);
+  const std::int16_t datatype = 4, bitpix = 16;  // DT_INT16
+  put(70, &datatype, 2);
+  put(72, &bitpix, 2);
+  const float pd[8] = {1, pixdim, pixdim, pixdim, 0, 0, 0, 0};
+  put(76, pd, sizeof pd);
+  const float vox_offset = 352, slope = 1, inter = 0;
+  put(108, &vox_offset, 4);
+  put(112, &slope, 4);
+  put(116, &inter, 4);
+  const std::int16_t qform = use_sform ? 0 : 1, sform = use_sform ? 1 : 0;
+  put(252, &qform, 2);
+  put(254, &sform, 2);
+  const float srow[3][4] = {{pixdim, 0, 0, sform_offset}, {0, pixdim, 0, 0}, {0, 0, pixdim, 0}};
+  put(280, srow, sizeof srow);
+  put(344, "n+1", 4);
+  for (int i = 0; i < 27; ++i) {
+    const std::int16_t v = static_cast<std::int16_t>(100 * i);
+    h.append(reinterpret_cast<const char*>(&v), 2);
+  }
+  return h;
+}
+
+std::string gzip(const std::string& data) {
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // +16: gzip wrapper
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// --- minimal little-endian TIFF writer: one 4 x 4 float32 page ---------------------------------
+std::string tiff_float(const std::vector<float>& v) {
+  std::string t("II*\0", 4);
+  const auto u32 = [&t](std::uint32_t x) { t.append(reinterpret_cast<const char*>(&x), 4); };
+  const auto u16 = [&t](std::uint16_t x) { t.append(reinterpret_cast<const char*>(&x), 2); };
+  u32(8 + 64);  // IFD after the pixel data
+  t.append(reinterpret_cast<const char*>(v.data()), 64);
+  const std::uint16_t tags[][3] = {{256, 3, 4},  {257, 3, 4}, {258, 3, 32}, {259, 3, 1},
+                                   {262, 3, 1},  {273, 4, 8}, {277, 3, 1},  {278, 3, 4},
+                                   {279, 4, 64}, {339, 3, 3}};
+  u16(static_cast<std::uint16_t>(std::size(tags)));
+  for (const auto& g : tags) {
+    u16(g[0]);
+    u16(g[1]);
+    u32(1);
+    if (g[1] == 3) {
+      u16(g[2]);
+      u16(0);
+    } else {
+      u32(g[2]);
+    }
+  }
+  u32(0);
+  return t;
+}
+
+}  // namespace
+
+// --- error messages ---------------------------------------------------------------------------
+
+TEST(Robustness, ErrorMessagesAreOneBoundedLine) {
+  // A 50 MB string value was echoed whole on the error line.
+  const cf::InputError big("s.json", "name", std::string(50'000'000, 'x'), "a short name");
+  EXPECT_LT(std::string(big.what()).size(), 1000u);
+  EXPECT_HAS(big.what(), "50000000 bytes");
+  EXPECT_EQ(big.value().size(), 50'000'000u);  // the value itself is kept for callers
+  const cf::InputError ctl("s.json", "k", std::string("a\nb\0c", 5), "text");
+  EXPECT_EQ(std::string(ctl.what()).find('\n'), std::string::npos) << ctl.what();
+  EXPECT_HAS(ctl.what(), "a\\x0ab\\x00c");
+}
+
+// --- the memory budget (item 6) ------------------------------------------------------------------
+
+TEST(Robustness, MemoryBudgetRefusesBeforeAllocating) {
+  EXPECT_GT(cf::memory_budget_bytes(), 0.0);
+  const BudgetGuard g(1e6);  // 1 MB
+  std::string m = input_error([] { cf::check_memory(2e6, "f.json", "k", "what"); });
+  EXPECT_HAS(m, "needs about 0.002 GB");
+  EXPECT_HAS(m, "--max-memory-gb");
+  // The box phantom (40 x 30 x 25 mm at 0.5 mm: 2.5e5 voxels) and the vertebra are estimated
+  // before their grids exist.
+  m = input_error([] { cf::generate_box(cf::BoxPhantom{}); });
+  EXPECT_HAS(m, "bone.generate.voxel_mm");
+  EXPECT_HAS(m, "needs about");
+  m = input_error([] { cf::check_vertebra_params(cf::VertebraParams{}, "v.json", ""); });
+  EXPECT_HAS(m, "v.json");
+  EXPECT_HAS(m, "needs about");
+}
+
+TEST(Robustness, ThreadCountsKokkosCannotHoldAreRefused) {
+  // --threads 600 (or OMP_NUM_THREADS=600) wrote past Kokkos's 512 thread slots. Refused before
+  // Kokkos is touched (this process's Kokkos is already initialised by the test main).
+  std::string m = input_error([] { cf::Runtime r(600); });
+  EXPECT_HAS(m, "--threads");
+  EXPECT_HAS(m, "512");
+  ::setenv("OMP_NUM_THREADS", "600", 1);
+  m = input_error([] { cf::Runtime r; });
+  ::unsetenv("OMP_NUM_THREADS");
+  EXPECT_HAS(m, "OMP_NUM_THREADS");
+}
+
+// --- text inputs ------------------------------------------------------------------------------
+
+TEST(Robustness, TextInputsMustBeBoundedRegularFiles) {
+  const auto dir = cf::test::temp_dir("robust_text");
+  // `fit-rheology /dev/zero` read without limit.
+  std::string m = input_error([] { cf::read_rheometer_csv("/dev/zero"); });
+  EXPECT_HAS(m, "/dev/zero");
+  EXPECT_HAS(m, "not a regular file");
+  m = input_error([&] { cf::read_rheometer_csv(dir.string()); });
+  EXPECT_HAS(m, "a directory");
+  write_bytes(dir / "big.json", std::string(100, ' '));
+  m = input_error([&] { cf::detail::read_text_input((dir / "big.json").string(), "x", 10); });
+  EXPECT_HAS(m, "100 bytes");
+  // A NUL byte in a CSV.
+  m = input_error([] {
+    cf::parse_rheometer_csv(std::string("shear_rate_per_s,viscosity_pa_s\n1,2\n\0", 38), "d.csv");
+  });
+  EXPECT_HAS(m, "NUL");
+}
+
+TEST(Robustness, JsonDepthAndNulCharactersAreBounded) {
+  // 74,000 nested arrays overflowed the stack when the value was echoed.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string m = input_error([&] { cf::detail::parse_json_input(deep, "d.json", "a scene"); });
+  EXPECT_HAS(m, "d.json");
+  EXPECT_HAS(m, "nested more than 64");
+  // 64 levels are fine.
+  EXPECT_NO_THROW(cf::detail::parse_json_input(std::string(64, '[') + std::string(64, ']'),
+                                               "ok.json", "a scene"));
+  // A NUL after the document, and "\u0000" inside a string (a path "box.vdb\u0000junk").
+  m = input_error([] { cf::detail::parse_json_input(std::string("{}\0", 3), "n.json", "x"); });
+  EXPECT_HAS(m, "NUL byte at byte 2");
+  m = input_error(
+      [] { cf::detail::parse_json_input(R"({"vdb": "box.vdb\u0000junk"})", "p.json", "x"); });
+  EXPECT_HAS(m, "NUL character");
+  // The calibration file of `import` goes through the same reader.
+  const auto dir = cf::test::temp_dir("robust_json");
+  write_bytes(dir / "cal.json", deep);
+  m = input_error([&] { cf::load_calibration((dir / "cal.json").string()); });
+  EXPECT_HAS(m, "nested");
+}
+
+// --- fit-rheology -------------------------------------------------------------------------------
+
+TEST(Robustness, ConstantViscosityFitsAndPlotsInFiniteMemory) {
+  // Three equal rows: the plot's axis range was degenerate and its tick loop never ended.
+  const auto dir = cf::test::temp_dir("robust_fit_const");
+  const auto data =
+      cf::parse_rheometer_csv("shear_rate_per_s,viscosity_pa_s\n1,100\n2,100\n3,100\n", "c.csv");
+  for (auto model : {cf::RheologyModel::Newtonian, cf::RheologyModel::PowerLaw}) {
+    const auto fit = cf::fit_rheology(data, model);
+    const auto out = dir / cf::model_name(model);
+    cf::write_fit_outputs(data, fit, out.string());
+    EXPECT_GT(fs::file_size(out / "fit.png"), 1000u);
+    EXPECT_NEAR(fit.rheology.model == cf::RheologyModel::Newtonian ? fit.rheology.viscosity_pa_s
+                                                                   : fit.rheology.consistency_pa_sn,
+                100.0, 1e-6);
+  }
+}
+
+TEST(Robustness, FitsThatTheDataCannotDetermineAreRefused) {
+  // One shear rate: the power law's flow index was reported as 1 with null errors.
+  const auto one_rate =
+      cf::parse_rheometer_csv("shear_rate_per_s,viscosity_pa_s\n10,100\n10,120\n10,90\n", "o.csv");
+  std::string m = input_error([&] { cf::fit_rheology(one_rate, cf::RheologyModel::PowerLaw); });
+  EXPECT_HAS(m, "o.csv");
+  EXPECT_HAS(m, "1 distinct shear rate");
+  EXPECT_NO_THROW(cf::fit_rheology(one_rate, cf::RheologyModel::Newtonian));
+  // Shear-thickening data: the Carreau-Yasuda (here Cross: same check) fit put its infinite-shear
+  // viscosity above the zero-shear one (101 > 9.9 Pa s: a law `run` rejects) and exited 0.
+  const auto thick = cf::parse_rheometer_csv(
+      "shear_rate_per_s,viscosity_pa_s\n0.01,10\n0.1,11\n1,20\n10,60\n100,95\n1000,100\n", "t.csv");
+  m = input_error([&] { cf::fit_rheology(thick, cf::RheologyModel::Cross); });
+  EXPECT_HAS(m, "t.csv");
+  EXPECT_HAS(m, "try another --model");
+}
+
+// --- images -------------------------------------------------------------------------------------
+
+TEST(Robustness, MetaImageHeadersAreStrict) {
+  const auto dir = cf::test::temp_dir("robust_mhd");
+  write_bytes(dir / "d.raw", std::string(8, '\1'));
+  const auto header = [&](const std::string& extra, const std::string& spacing = "1 1 1") {
+    const auto p = dir / "h.mhd";
+    write_bytes(p, "ObjectType = Image\nNDims = 3\n" + extra + "ElementSpacing = " + spacing +
+                       "\nDimSize = 2 2 2\nElementType = MET_UCHAR\nElementDataFile = d.raw\n");
+    return p.string();
+  };
+  EXPECT_NO_THROW(cf::detail::read_metaimage(header("AnatomicalOrientation = RAI\n")));
+  EXPECT_HAS(input_error([&] { cf::detail::read_metaimage(header("CompressedData = yes\n")); }),
+             "CompressedData");
+  const std::string empty_type = dir.string() + "/e.mhd";
+  write_bytes(empty_type,
+              "ObjectType =\nNDims = 3\nElementSpacing = 1 1 1\nDimSize = 2 2 2\nElementType = "
+              "MET_UCHAR\nElementDataFile = d.raw\n");
+  EXPECT_HAS(input_error([&] { cf::detail::read_metaimage(empty_type); }), "ObjectType");
+  EXPECT_HAS(input_error([&] { cf::detail::read_metaimage(header("", "1 -1 1")); }),
+             "ElementSpacing");
+  EXPECT_HAS(
+      input_error([&] { cf::detail::read_metaimage(header("AnatomicalOrientation = XYZ\n")); }),
+      "AnatomicalOrientation");
+}
+
+TEST(Robustness, NiftiGeometryMustBePlausibleAndDataComplete) {
+  const auto dir = cf::test::temp_dir("robust_nifti");
+  const auto read = [&](const std::string& name, const std::string& bytes) {
+    write_bytes(dir / name, bytes);
+    return cf::detail::read_nifti((dir / name).string());
+  };
+  const auto v = read("ok.nii", nifti1(0.8f, 10, true));
+  EXPECT_NEAR(v.spacing_mm()[0], 0.8, 1e-6);
+  EXPECT_NO_THROW(read("ok.nii.gz", gzip(nifti1(0.8f, 10, false))));
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  // pixdim NaN or Inf silently became 1 mm; 1e30 was accepted; 1e-30 and an sform offset of
+  // 1e30 exited 1 ("Non-zero scale values required").
+  for (float bad : {nan, inf}) {
+    EXPECT_HAS(input_error([&] { read("p.nii", nifti1(bad, 0, false)); }), "pixdim[1]");
+    EXPECT_HAS(input_error([&] { read("s.nii", nifti1(bad, 0, true)); }), "pixdim");
+  }
+  for (float bad : {1e30f, 1e-30f})
+    EXPECT_HAS(input_error([&] { read("q.nii", nifti1(bad, 0, false)); }), "voxel spacing");
+  EXPECT_HAS(input_error([&] { read("o.nii", nifti1(1, 1e30f, true)); }), "origin");
+  // A gzip file missing its last 4 bytes (the length of its trailer) was accepted.
+  std::string gz = gzip(nifti1(0.8f, 10, false));
+  gz.resize(gz.size() - 4);
+  EXPECT_HAS(input_error([&] { read("t.nii.gz", gz); }), "gzip");
+  // An uncompressed file shorter than its header says is refused before libnifti allocates.
+  std::string cut = nifti1(0.8f, 10, false);
+  cut.resize(cut.size() - 10);
+  EXPECT_HAS(input_error([&] { read("c.nii", cut); }), "bytes");
+}
+
+TEST(Robustness, NonFiniteVoxelsAndAbsurdOutputVoxelsAreRefused) {
+  const auto dir = cf::test::temp_dir("robust_tiff");
+  std::vector<float> px(16, 100.0f);
+  px[5] = std::numeric_limits<float>::quiet_NaN();
+  write_bytes(dir / "nan.tif", tiff_float(px));
+  EXPECT_HAS(input_error([&] { cf::detail::read_tiff_stack((dir / "nan.tif").string(), 0.1); }),
+             "finite");
+  // --voxel-mm 1e9 made a model of 27 voxels.
+  for (float& x : px) x = 100.0f;
+  for (int i = 0; i < 16; i += 3) px[static_cast<std::size_t>(i)] = 900.0f;
+  write_bytes(dir / "ok.tif", tiff_float(px));
+  cf::ImportOptions o;
+  o.image = (dir / "ok.tif").string();
+  o.image_spacing_mm = 0.1;
+  o.voxel_mm = 1e9;
+  EXPECT_HAS(input_error([&] { cf::import_image(o); }), "--voxel-mm");
+}
+
+// --- VDB files ----------------------------------------------------------------------------------
+
+TEST(Robustness, DamagedDelayedLoadMetadataIsNeverTrusted) {
+  // One flipped byte in a grid's DelayedLoadMetadata corrupted the heap inside OpenVDB 10.
+  const auto dir = cf::test::temp_dir("robust_vdb_delayed");
+  cf::BoxPhantom p;
+  p.size_mm = {4, 4, 4};
+  p.voxel_mm = 1.0;
+  cf::BoneBlocks bone = cf::generate_box(p);
+  cf::complete_bone(bone);
+  const auto good = dir / "good.vdb";
+  cf::save_bone(bone, good.string());
+  const std::string bytes = read_bytes(good);
+  const std::string type = "__delayedload";
+  std::size_t found = 0, tried = 0;
+  for (auto at = bytes.find(type); at != std::string::npos; at = bytes.find(type, at + 1)) {
+    ++found;
+    // After the type name: the value's byte count (4 bytes), then the value (its counts).
+    const std::size_t value = at + type.size();
+    for (std::size_t k = value; k < std::min(bytes.size(), value + 20); ++k) {
+      std::string bad = bytes;
+      bad[k] = static_cast<char>(bad[k] ^ 0x5a);
+      const auto path = dir / "bad.vdb";
+      write_bytes(path, bad);
+      ++tried;
+      try {
+        (void)cf::load_bone(path.string());
+      } catch (const cf::InputError&) {
+      }
+      try {
+        const auto info = cf::inspect_vdb(path.string());
+        (void)cf::to_json(info);
+      } catch (const cf::InputError&) {
+      }
+    }
+  }
+  EXPECT_GE(found, 2u);  // material and porosity grids at least
+  EXPECT_GT(tried, 0u);
+  EXPECT_EQ(cf::load_bone(good.string()).active_voxels(), bone.active_voxels());
+}
+
+TEST(Robustness, AllZeroPermeabilityGridAndNonUtf8Metadata) {
+  const auto dir = cf::test::temp_dir("robust_vdb_misc");
+  cf::detail::RawGrid m;
+  m.name = "material";
+  m.type = "int32";
+  m.background = -1;
+  for (int i = 0; i < 4; ++i) {
+    m.coords.push_back({i, 0, 0});
+    m.values.push_back(1);
+  }
+  cf::detail::RawGrid por = m;
+  por.name = "porosity";
+  por.type = "float";
+  por.background = 0;
+  por.values.assign(4, 0.8);
+  cf::detail::RawGrid k = m;
+  k.name = "permeability";
+  k.type = "vec3s";
+  k.background = 0;
+  k.values.assign(12, 0.0);
+  const auto zero = dir / "zero_k.vdb";
+  cf::detail::write_raw_vdb(zero.string(), {m, por, k});
+  const std::string msg = input_error([&] { cf::load_bone(zero.string()); });
+  EXPECT_HAS(msg, "permeability");
+  EXPECT_HAS(msg, "zero in every voxel");
+  k.values[3] = 1e-9;  // one voxel given: fine
+  cf::detail::write_raw_vdb(zero.string(), {m, por, k});
+  EXPECT_NO_THROW(cf::load_bone(zero.string()));
+  // `info --json` on metadata holding a byte that is not UTF-8 exited 1 (json type_error 316).
+  const auto meta = dir / "meta.vdb";
+  cf::detail::write_raw_vdb(meta.string(), {m, por}, {{"note", "caf\xe9 \xff"}});
+  const std::string j = cf::to_json(cf::inspect_vdb(meta.string()));
+  const auto parsed = nlohmann::json::parse(j);
+  EXPECT_TRUE(parsed.contains("metadata"));
+}
+
+// --- kyphoplasty
+// ----------------------------------------------------------------------------------
+
+TEST(Robustness, ABalloonLongerThanTheBoneIsRefusedBeforeCarving) {
+  // length_mm 1e9 visited ~1e12 candidate voxels (1.4 h) before its error.
+  cf::BoxPhantom p;
+  p.size_mm = {20, 20, 20};
+  p.voxel_mm = 1.0;
+  p.shell_mm = 1.0;
+  cf::BoneBlocks bone = cf::generate_box(p);
+  cf::complete_bone(bone);
+  cf::Balloon b;
+  b.center_mm = {0, 0, 0};
+  b.axis = {0, 1, 0};
+  b.length_mm = 1e9;
+  b.volume_ml = 0.5;
+  const std::string m = input_error([&] { cf::carve_balloons(bone, {b}, "kp.json"); });
+  EXPECT_HAS(m, "kp.json");
+  EXPECT_HAS(m, "outside the bone model");
+}
+
+// --- cement -------------------------------------------------------------------------------------
+
+TEST(Robustness, AnAbsurdReferenceAgeIsNamedAsSuch) {
+  // reference_age_s 1e308 was reported as "cement.consistency_pa_sn: got 0".
+  cf::Curing c;
+  c.model = cf::CureModel::Exponential;
+  c.reference_age_s = 1e308;
+  c.time_constant_s = 150;
+  const std::string m = input_error([&] { cf::validate_curing(c, "c.json"); });
+  EXPECT_HAS(m, "cement.curing.reference_age_s");
+  EXPECT_HAS(m, "1e+308");
+}
+
+// --- outputs ------------------------------------------------------------------------------------
+
+TEST(Robustness, OutputsAreWrittenUnderATemporaryNameAndRenamed) {
+  // A killed run left half-written files under their final names. Now each file is complete
+  // under its final name or absent; the temporary is gone after a write.
+  const auto dir = cf::test::temp_dir("robust_atomic");
+  cf::detail::write_output_text(dir.string(), "report.json", "{}\n");
+  cf::BoxPhantom p;
+  p.size_mm = {4, 4, 4};
+  p.voxel_mm = 1.0;
+  cf::BoneBlocks bone = cf::generate_box(p);
+  cf::complete_bone(bone);
+  cf::save_bone(bone, (dir / "bone.vdb").string());
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"bone.vdb", "report.json"}));
+  EXPECT_EQ(read_bytes(dir / "report.json"), "{}\n");
+  EXPECT_EQ(cf::load_bone((dir / "bone.vdb").string()).active_voxels(), bone.active_voxels());
+  // The temporary name is the final one plus ".tmp-<pid>": a write into a missing folder fails
+  // naming the final file and leaves nothing behind.
+  EXPECT_HAS(input_error([&] { cf::save_bone(bone, (dir / "no/such/dir/b.vdb").string()); }),
+             "b.vdb");
+}
+
+// --- scenes -------------------------------------------------------------------------------------
+
+namespace {
+std::string default_scene() {
+  return read_bytes(cf::test::source_dir() / "scenes/box_vp_default.json");
+}
+std::string with(std::string s, const std::string& from, const std::string& to) {
+  const auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+}  // namespace
+
+TEST(Robustness, ScenesAreBoundedAndFinite) {
+  const std::string ok = default_scene();
+  EXPECT_NO_THROW(cf::parse_scene(ok, "s.json"));
+  // 74,000 nested arrays as a value crashed; a NUL after the scene, and "\u0000" in a path, were
+  // accepted.
+  std::string m = input_error([&] {
+    cf::parse_scene(with(ok, "\"porosity\": 0.9",
+                         "\"porosity\": " + std::string(100000, '[') + std::string(100000, ']')),
+                    "d.json");
+  });
+  EXPECT_HAS(m, "nested more than 64");
+  m = input_error([&] { cf::parse_scene(ok + std::string(1, '\0'), "n.json"); });
+  EXPECT_HAS(m, "NUL");
+  m = input_error([&] {
+    cf::parse_scene(with(ok, "\"name\": \"box_vp_default\"", "\"name\": \"a\\u0000b\""), "u.json");
+  });
+  EXPECT_HAS(m, "NUL");
+  // output_interval_s 1e-30 spun forever; volume_ml 1e-300 "completed"; a flow rate or needle
+  // diameter of 1e308 ended in exit 3 without outputs.
+  m = input_error([&] {
+    cf::parse_scene(with(ok, "\"output_interval_s\": 2", "\"output_interval_s\": 1e-30"), "o.json");
+  });
+  EXPECT_HAS(m, "simulation.output_interval_s");
+  m = input_error(
+      [&] { cf::parse_scene(with(ok, "\"volume_ml\": 2.0", "\"volume_ml\": 1e-300"), "v.json"); });
+  EXPECT_HAS(m, "injection.volume_ml");
+  m = input_error([&] {
+    cf::parse_scene(with(ok, "\"flow_rate_ml_per_min\": 3.0", "\"flow_rate_ml_per_min\": 1e308"),
+                    "f.json");
+  });
+  EXPECT_HAS(m, "injection.flow_rate_ml_per_min");
+  m = input_error([&] {
+    cf::parse_scene(with(ok, "\"gauge\": 11", "\"inner_diameter_mm\": 1e308"), "i.json");
+  });
+  EXPECT_HAS(m, "inner_diameter_mm");
+  // `run /dev/zero` read without limit.
+  m = input_error([] { cf::load_scene("/dev/zero"); });
+  EXPECT_HAS(m, "not a regular file");
+}
