@@ -828,7 +828,7 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
     o.allow({"max_time_s", "output_interval_s", "pressure_tolerance", "max_solver_iterations",
              "courant", "picard_tolerance", "max_picard_iterations", "corey_exponent",
              "arrival_saturation", "preconditioner", "inexact_picard", "time_stepping",
-             "volume_step_ml", "max_front_courant", "pressure_change"});
+             "volume_step_ml", "max_front_courant", "pressure_change", "volume_picard_iterations"});
     s.max_time_s = o.number("max_time_s", kPositive, "a positive time in s", s.max_time_s);
     s.output_interval_s =
         o.number("output_interval_s", kPositive, "a positive interval in s", s.output_interval_s);
@@ -861,6 +861,9 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
         o.number("max_front_courant", kPositive, "a positive Courant number", s.max_front_courant);
     s.pressure_change =
         o.number("pressure_change", kUnitOpen, "a relative change in (0, 1)", s.pressure_change);
+    s.volume_picard_iterations =
+        static_cast<int>(o.integer("volume_picard_iterations", 1, std::numeric_limits<int>::max(),
+                                   "a positive integer", s.volume_picard_iterations));
     if (o.has("preconditioner")) {
       const char* pc_expected = "\"multigrid\" or \"jacobi\"";
       s.preconditioner = o.string("preconditioner", pc_expected);

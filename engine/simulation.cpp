@@ -397,6 +397,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   const bool volume_steps = step_control.volume();
   const detail::TipPressure tip_pressure_of(tips);
   detail::StateSnapshot saved;
+  detail::PressurePredictor predictor;
   detail::StepProfile prof(detail::StepProfile::enabled_from_environment());
   using detail::Phase;
   bool row_due = false, finishing = false;
@@ -425,9 +426,13 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
     // iterate is then carried on to pressure_tolerance from where it stands (warm start, same
     // operator), so transport sees a pressure as accurate as an exact Picard loop gives, for
     // about a third of the CG iterations (bench/README.md, "Inexact Picard").
+    if (volume_steps) predictor.predict(p, t);  // [issue 13] warm start
     bool solved = true;
+    // [issue 13] Volume steps: volume_picard_iterations per step (default 1, lagged viscosity).
+    const int picard_max =
+        std::max(1, volume_steps ? sim.volume_picard_iterations : sim.max_picard_iterations);
     const double loose_tol =
-        newtonian || !sim.inexact_picard
+        newtonian || !sim.inexact_picard || picard_max == 1
             ? sim.pressure_tolerance
             : std::max(sim.pressure_tolerance, kPicardLooseFactor * sim.picard_tolerance);
     auto pressure_solve = [&](double tol) {
@@ -446,7 +451,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       }
       return true;
     };
-    for (int it = 0; it < std::max(1, sim.max_picard_iterations); ++it) {
+    for (int it = 0; it < picard_max; ++it) {
       {
         auto sc = prof.time(Phase::Mobility);
         Kokkos::parallel_for(
@@ -497,6 +502,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       }
     }
     if (!solved) break;
+    if (volume_steps) predictor.record(p, t);  // [issue 13]
 
     {
       auto sc = prof.time(Phase::HostCopy);

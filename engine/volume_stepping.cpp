@@ -92,6 +92,34 @@ double mobility_change(const DView<int*>& material, const DView<double*>& s,
   return change;
 }
 
+void PressurePredictor::record(const DView<double*>& p, double t) {
+  const auto n = p.extent(0);
+  if (last_.extent(0) != n) {
+    last_ = DView<double*>("cementflow::step::last_pressure", n);
+    rate_ = DView<double*>("cementflow::step::pressure_rate", n);
+    recorded_ = 0;
+  }
+  if (recorded_ > 0 && !(t > t_last_)) return;
+  const auto last = last_, rate = rate_;
+  const double inv_dt = recorded_ > 0 ? 1.0 / (t - t_last_) : 0.0;
+  Kokkos::parallel_for(
+      "cementflow::step::record_pressure", Policy(0, static_cast<int>(n)), KOKKOS_LAMBDA(int i) {
+        rate(i) = (p(i) - last(i)) * inv_dt;
+        last(i) = p(i);
+      });
+  t_last_ = t;
+  ++recorded_;
+}
+
+void PressurePredictor::predict(DView<double*>& p, double t) const {
+  if (recorded_ < 2 || !(t > t_last_) || p.extent(0) != last_.extent(0)) return;
+  const auto rate = rate_;
+  const double h = t - t_last_;
+  Kokkos::parallel_for(
+      "cementflow::step::predict_pressure", Policy(0, static_cast<int>(p.extent(0))),
+      KOKKOS_LAMBDA(int i) { p(i) += rate(i) * h; });
+}
+
 void StateSnapshot::save(const DView<double*>& s, const DView<double*>& boundary_out,
                          const DView<float*>& arrival, const DView<double*>& cure_state) {
   auto copy = [](auto& dst, const auto& src, const char* label) {

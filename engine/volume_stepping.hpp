@@ -85,6 +85,22 @@ double mobility_change(const DView<int*>& material, const DView<double*>& s,
                        const DView<double*>& mu_c, double mu_m, double corey,
                        const DView<double*>& lambda);
 
+/// Warm start of the next pressure solve: the pressure extrapolated linearly in time from the
+/// last two step starts (away from the front the field changes smoothly from step to step, so
+/// the solve starts from a smaller residual than from the last pressure).
+class PressurePredictor {
+ public:
+  /// After the solve of the step starting at t: keeps p and its rate since the previous one.
+  void record(const DView<double*>& p, double t);
+  /// Before the solve at time t: p += rate (t - t_recorded), once two pressures are recorded.
+  void predict(DView<double*>& p, double t) const;
+
+ private:
+  DView<double*> last_, rate_;
+  double t_last_ = 0;
+  int recorded_ = 0;
+};
+
 /// A copy of the fields one transport step changes, to repeat the step with another length.
 class StateSnapshot {
  public:

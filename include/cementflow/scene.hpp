@@ -76,6 +76,9 @@ struct SimulationSettings {
   double volume_step_m3 = 5e-8;   ///< "volume": injected volume per step (volume_step_ml 0.05)
   double max_front_courant = 8;   ///< "volume": front cells crossed per step at most
   double pressure_change = 0.02;  ///< "volume": relative injection-pressure change per step
+  /// "volume": Picard iterates per step (1: the viscosity lags one step behind the pressure,
+  /// updated from each step's solve; more: iterate to picard_tolerance on the total mobility).
+  int volume_picard_iterations = 1;
 };
 
 /// A whole scene.
