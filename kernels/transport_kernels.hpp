@@ -9,7 +9,7 @@
 #include <Kokkos_Core.hpp>
 
 #include "kernels/grid_kernels.hpp"
-#include "kernels/kokkos_math.hpp"
+#include "kernels/kokkos_compat.hpp"
 #include "kernels/pressure_kernels.hpp"
 
 namespace cementflow::kernels {

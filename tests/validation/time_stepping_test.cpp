@@ -1,4 +1,4 @@
-// Volume time stepping (issue 13, engine/volume_stepping.hpp): the accuracy contract of the new
+// Volume time stepping (issue 13, engine/run/volume_stepping.hpp): the accuracy contract of the new
 // default against the reference setting simulation.time_stepping = "front_courant" (the step in
 // which the front crosses one cell at its fastest point), on the same scene and bone:
 //  - peak injection pressure within 1 %;
