@@ -564,7 +564,8 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
     const Obj o = root.object("simulation");
     o.allow({"max_time_s", "output_interval_s", "pressure_tolerance", "max_solver_iterations",
              "courant", "picard_tolerance", "max_picard_iterations", "corey_exponent",
-             "arrival_saturation", "preconditioner", "inexact_picard"});
+             "arrival_saturation", "preconditioner", "inexact_picard", "time_stepping",
+             "volume_step_ml", "max_front_courant", "pressure_change", "volume_picard_iterations"});
     s.max_time_s = o.number("max_time_s", kPositive, "a positive time in s", s.max_time_s);
     // At least 1 ms: an interval of 1e-30 s never advanced the next output time (issue 17).
     s.output_interval_s = o.number("output_interval_s", Range{1e-3, kInf, false, false},
@@ -585,6 +586,22 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
     s.arrival_saturation = o.number("arrival_saturation", kUnitOpenClosed,
                                     "a cement fraction in (0, 1]", s.arrival_saturation);
     s.inexact_picard = o.boolean("inexact_picard", s.inexact_picard);
+    // Time stepping (issue 13, engine/run/volume_stepping.hpp).
+    if (o.has("time_stepping")) {
+      const char* ts_expected = "\"volume\" or \"front_courant\"";
+      s.time_stepping = o.string("time_stepping", ts_expected);
+      if (s.time_stepping != "volume" && s.time_stepping != "front_courant")
+        o.fail("time_stepping", json(s.time_stepping), ts_expected);
+    }
+    s.volume_step_m3 = 1e-6 * o.number("volume_step_ml", kPositive, "a positive volume in mL",
+                                       s.volume_step_m3 * 1e6);
+    s.max_front_courant =
+        o.number("max_front_courant", kPositive, "a positive Courant number", s.max_front_courant);
+    s.pressure_change =
+        o.number("pressure_change", kUnitOpen, "a relative change in (0, 1)", s.pressure_change);
+    s.volume_picard_iterations =
+        static_cast<int>(o.integer("volume_picard_iterations", 1, std::numeric_limits<int>::max(),
+                                   "a positive integer", s.volume_picard_iterations));
     if (o.has("preconditioner")) {
       const char* pc_expected = "\"multigrid\" or \"jacobi\"";
       s.preconditioner = o.string("preconditioner", pc_expected);

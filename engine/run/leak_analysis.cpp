@@ -68,6 +68,13 @@ bool LeakTracker::update(const CementTally& tally, const DView<double*>& pore, d
   return new_leak;
 }
 
+bool LeakTracker::crosses(const CementTally& tally) const {
+  for (int r = 0; r < kNumLeakRoutes; ++r)
+    if (!leaked_[static_cast<size_t>(r)] && tally.route[static_cast<size_t>(r)] > kLeakOnsetM3)
+      return true;
+  return false;
+}
+
 std::vector<Leak> LeakTracker::leaks() const {
   std::vector<Leak> out;
   for (int r = 0; r < kNumLeakRoutes; ++r)

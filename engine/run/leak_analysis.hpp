@@ -48,6 +48,10 @@ class LeakTracker {
   /// leaked for the first time.
   bool update(const CementTally& tally, const DView<double*>& pore, double t, double injected_m3);
 
+  /// Whether `tally` puts a route past its leak onset that has not leaked yet (nothing recorded:
+  /// the volume stepping bisects the step that crosses, issue 13).
+  bool crosses(const CementTally& tally) const;
+
   /// The routes that leaked, in route order (SPEC.md §5 "leaks").
   std::vector<Leak> leaks() const;
 

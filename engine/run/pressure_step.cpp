@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "engine/run/volume_stepping.hpp"
 #include "kernels/mobility_kernels.hpp"
 #include "kernels/porous_viscosity_kernels.hpp"
 
@@ -37,7 +38,12 @@ PicardPolicy picard_policy(const SimulationSettings& sim, bool newtonian) {
                 ? sim.pressure_tolerance
                 : std::max(sim.pressure_tolerance, kPicardLooseFactor * sim.picard_tolerance);
   p.viscosity_tolerance = sim.picard_tolerance;
-  p.max_iterations = std::max(1, sim.max_picard_iterations);
+  p.volume = sim.time_stepping == "volume";
+  // Issue 13: "volume" stepping has its own iterate count (default 1: the viscosity lags one
+  // step); with one iterate there is nothing to be loose about.
+  p.max_iterations =
+      std::max(1, p.volume ? sim.volume_picard_iterations : sim.max_picard_iterations);
+  if (p.max_iterations == 1) p.loose = p.tight;
   p.max_solver_iterations = sim.max_solver_iterations;
   p.fixed_viscosity = newtonian;
   return p;
@@ -82,19 +88,51 @@ bool PressureStep::solve(RunState& st, Transport& transport, Report::Solver& sta
   // A curing Newtonian cement's viscosity depends on the cure state only: set it once.
   if (cement_.newtonian && cement_.curing) update_cement_viscosity(grid_, cement_, st);
   const int n = static_cast<int>(grid_.num_voxels());
+  StepProfile& prof = *profile_;
   for (int it = 0; it < policy_.max_iterations; ++it) {
-    Kokkos::parallel_for(
-        "cementflow::simulation::total_mobility", Policy(0, n),
-        kernels::TotalMobility<DView<double*>>{st.s, st.mu, st.lambda, mu_m_, corey_});
-    solver_.assemble(st.lambda);
-    if (!pressure_solve(st, policy_.loose, stats, message)) return false;
-    transport.velocity(solver_.op(), st.p, st.vel, st.speed);
+    {
+      auto sc = prof.time(Phase::Mobility);
+      Kokkos::parallel_for(
+          "cementflow::simulation::total_mobility", Policy(0, n),
+          kernels::TotalMobility<DView<double*>>{st.s, st.mu, st.lambda, mu_m_, corey_});
+    }
+    {
+      auto sc = prof.time(Phase::Assembly);
+      solver_.assemble_operator(st.lambda);
+    }
+    {
+      // Issue 13: with volume steps the later Picard iterates of a step (viscosity only) keep
+      // the step's coarse levels; CG stays exact with that slightly stale SPD preconditioner.
+      auto sc = prof.time(Phase::MultigridSetup);
+      if (policy_.volume && it > 0)
+        solver_.refresh_smoother();
+      else
+        solver_.update_preconditioner();
+    }
+    {
+      auto sc = prof.time(Phase::Solve);
+      if (!pressure_solve(st, policy_.loose, stats, message)) return false;
+    }
+    {
+      auto sc = prof.time(Phase::Velocity);
+      transport.velocity(solver_.op(), st.p, st.vel, st.speed);
+    }
     if (policy_.fixed_viscosity) break;
-    if (update_cement_viscosity(grid_, cement_, st) <= policy_.viscosity_tolerance) break;
+    auto sc = prof.time(Phase::Viscosity);
+    const double change = update_cement_viscosity(grid_, cement_, st);
+    // Issue 13: volume steps measure the change of the operator (total mobility), not of the
+    // viscosity where the cement is only a trace.
+    if ((policy_.volume ? mobility_change(grid_.material, st.s, st.mu, mu_m_, corey_, st.lambda)
+                        : change) <= policy_.viscosity_tolerance)
+      break;
   }
   if (policy_.loose > policy_.tight) {
     // Polish the last iterate: same operator, from where the loose solve left it.
-    if (!pressure_solve(st, policy_.tight, stats, message)) return false;
+    {
+      auto sc = prof.time(Phase::Solve);
+      if (!pressure_solve(st, policy_.tight, stats, message)) return false;
+    }
+    auto sc = prof.time(Phase::Velocity);
     transport.velocity(solver_.op(), st.p, st.vel, st.speed);
   }
   return true;

@@ -8,6 +8,7 @@
 #include "cementflow/report.hpp"
 #include "cementflow/scene.hpp"
 #include "engine/run/run_state.hpp"
+#include "engine/run/step_profile.hpp"
 #include "engine/solve/pressure_solver.hpp"
 #include "engine/solve/transport.hpp"
 
@@ -23,6 +24,10 @@ struct PicardPolicy {
   int max_iterations = 8;
   int max_solver_iterations = 20000;
   bool fixed_viscosity = false;  ///< Newtonian: one solve, no viscosity update
+  /// "volume" stepping (issue 13): the multigrid hierarchy is rebuilt once a step and reused,
+  /// with its finest level refreshed, by the step's later Picard iterates; the loop ends on the
+  /// change of the total mobility (mobility_change) rather than of the viscosity.
+  bool volume = false;
 };
 
 /// The default policy for these settings (inexact Picard, see pressure_step.cpp).
@@ -46,6 +51,8 @@ class PressureStep {
   int levels() const { return solver_.levels(); }
   Preconditioner preconditioner() const { return solver_.preconditioner(); }
   PicardPolicy& policy() { return policy_; }
+  /// Times the stages of solve() into `profile` (CEMENTFLOW_PROFILE; null: not timed).
+  void set_profile(StepProfile* profile) { profile_ = profile ? profile : &off_; }
 
  private:
   bool pressure_solve(RunState& st, double tol, Report::Solver& stats, std::string& message);
@@ -55,6 +62,8 @@ class PressureStep {
   double mu_m_, corey_;
   PicardPolicy policy_;
   PressureSolver solver_;
+  StepProfile off_{false};
+  StepProfile* profile_ = &off_;
 };
 
 }  // namespace cementflow::detail

@@ -5,6 +5,7 @@
 
 #include "cementflow/scene.hpp"
 #include "engine/run/run_state.hpp"
+#include "engine/run/volume_stepping.hpp"
 #include "engine/solve/pressure_solver.hpp"
 #include "engine/solve/transport.hpp"
 
@@ -16,11 +17,12 @@ struct StepLimits {
   double target_m3 = 0;      ///< volume to inject
 };
 
-/// The time step (s): `courant` times the time in which the front crosses one cell
-/// (Transport::front_time_step), cut to land on the next output time, the target volume and
+/// The time step (s) of `control` (simulation.time_stepping, engine/run/volume_stepping.hpp) from
+/// the front's one-cell crossing time (Transport::front_time_step) and the injection pressure
+/// `p_inj` (Pa) at st.t, cut to land on the next output time, the target volume and
 /// simulation.max_time_s, and never below 1e-12 max(1, t) s.
 double choose_time_step(const SimulationSettings& sim, const Injection& inj,
                         const Transport& transport, const PressureOperator& op, const RunState& st,
-                        const StepLimits& limits);
+                        const StepLimits& limits, const StepControl& control, double p_inj);
 
 }  // namespace cementflow::detail

@@ -199,6 +199,29 @@ Multigrid::Multigrid(const DeviceGrid& fine, MultigridOptions options)
     if (geo.active[i] > 0) coarse_index_.push_back(static_cast<int>(i));
 }
 
+void Multigrid::update_finest(const PressureOperator& op) {
+  Level& L0 = levels_[0];
+  L0.tx = op.tx;
+  L0.ty = op.ty;
+  L0.tz = op.tz;
+  L0.tb = op.tb;
+  L0.diag = op.diag;
+  if (block_kernels()) {
+    if (op.faces.extent(0) == L0.faces.extent(0))
+      L0.faces = op.faces;
+    else
+      Kokkos::parallel_for(
+          "cementflow::mg::pack_faces", Policy(0, L0.nblocks),
+          kernels::PackFaces<DView<int* [6]>, DView<float*>> {
+            L0.neighbour, L0.tx, L0.ty, L0.tz, L0.faces
+          });
+  }
+  const auto diag = L0.diag, inv = L0.inv_diag;
+  Kokkos::parallel_for(
+      "cementflow::mg::inverse_diagonal", Policy(0, L0.nblocks * kernels::kBlockVoxels),
+      KOKKOS_LAMBDA(int i) { inv(i) = 1.0 / diag(i); });
+}
+
 void Multigrid::update(const PressureOperator& op) {
   using IntV = DView<int*>;
   using NbV = DView<int* [6]>;

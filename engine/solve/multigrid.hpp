@@ -44,6 +44,9 @@ class Multigrid {
   /// Recomputes every coarse operator from the assembled fine operator and refactors the coarsest.
   void update(const PressureOperator& fine_op);
 
+  /// The finest level only (its operator views and inverse diagonal); coarser levels unchanged.
+  void update_finest(const PressureOperator& fine_op);
+
   /// z = M^-1 r: one cycle from a zero initial guess.
   void apply(const DView<double*>& r, DView<double*>& z);
 

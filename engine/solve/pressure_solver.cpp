@@ -45,6 +45,19 @@ PressureSolver::PressureSolver(const DeviceGrid& grid, Preconditioner preconditi
 }
 
 void PressureSolver::assemble(const DView<double*>& lambda) {
+  assemble_operator(lambda);
+  update_preconditioner();
+}
+
+void PressureSolver::update_preconditioner() {
+  if (mg_) mg_->update(op_);
+}
+
+void PressureSolver::refresh_smoother() {
+  if (mg_) mg_->update_finest(op_);
+}
+
+void PressureSolver::assemble_operator(const DView<double*>& lambda) {
   const int n = static_cast<int>(grid_.num_voxels());
   using IntV = DView<int*>;
   using NbV = DView<int* [6]>;
@@ -62,7 +75,6 @@ void PressureSolver::assemble(const DView<double*>& lambda) {
     Kokkos::parallel_for(
         "cementflow::pressure::pack_faces", Policy(0, grid_.nblocks),
         kernels::PackFaces<NbV, FV>{grid_.neighbour, op_.tx, op_.ty, op_.tz, op_.faces});
-  if (mg_) mg_->update(op_);
 }
 
 void PressureSolver::precondition(const DView<double*>& r, DView<double*>& z) {

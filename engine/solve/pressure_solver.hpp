@@ -41,8 +41,18 @@ class PressureSolver {
   /// Multigrid levels (1 with Jacobi).
   int levels() const;
 
-  /// Assembles the operator for total mobility `lambda` (1/(Pa s)) per voxel.
+  /// Assembles the operator for total mobility `lambda` (1/(Pa s)) per voxel
+  /// (assemble_operator, then update_preconditioner).
   void assemble(const DView<double*>& lambda);
+  /// The fine operator only; the multigrid hierarchy keeps its coarse operators until
+  /// update_preconditioner (or refresh_smoother) is called.
+  void assemble_operator(const DView<double*>& lambda);
+  /// Rebuilds the multigrid hierarchy (coarse operators, coarsest factor) from the fine operator.
+  void update_preconditioner();
+  /// Points the finest multigrid level at the current fine operator (its smoother then works on
+  /// the exact operator) while the coarse levels stay as last built: a slightly stale, still
+  /// symmetric positive definite preconditioner while the coefficients change only near the front.
+  void refresh_smoother();
   const PressureOperator& op() const { return op_; }
 
   /// Solves A p = q to ||q - A p|| <= rel_tol ||q||, starting from the p given (warm start).

@@ -69,6 +69,16 @@ struct SimulationSettings {
   std::string preconditioner = "multigrid";
   /// Picard iterates solved loosely, the last one polished to pressure_tolerance (extension).
   bool inexact_picard = true;
+  /// Time stepping (extension, issue 13): "volume" (default: steps sized in injected volume,
+  /// bounded by max_front_courant and pressure_change, leak onsets located by bisection) or
+  /// "front_courant" (the reference: courant x the front's one-cell crossing time).
+  std::string time_stepping = "volume";
+  double volume_step_m3 = 1e-7;   ///< "volume": injected volume per step (volume_step_ml 0.1)
+  double max_front_courant = 4;   ///< "volume": front cells crossed per step at most
+  double pressure_change = 0.02;  ///< "volume": relative injection-pressure change per step
+  /// "volume": Picard iterates per step (1: the viscosity lags one step behind the pressure,
+  /// updated from each step's solve; more: iterate to picard_tolerance on the total mobility).
+  int volume_picard_iterations = 1;
 };
 
 /// A whole scene.

@@ -177,6 +177,36 @@ TEST(Scene, ExtensionsAreRead) {
       << "inexact Picard is the default";
 }
 
+TEST(Scene, TimeSteppingKeysAreRead) {
+  const cf::Scene d = cf::parse_scene(base_scene().dump(), kFile);
+  EXPECT_EQ(d.simulation.time_stepping, "volume") << "volume stepping is the default";
+  json j = base_scene();
+  j["simulation"] = {{"time_stepping", "front_courant"},
+                     {"volume_step_ml", 0.25},
+                     {"max_front_courant", 6},
+                     {"pressure_change", 0.05},
+                     {"volume_picard_iterations", 3}};
+  const cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  EXPECT_EQ(s.simulation.time_stepping, "front_courant");
+  EXPECT_TRUE(close(s.simulation.volume_step_m3, 0.25e-6));
+  EXPECT_TRUE(close(s.simulation.max_front_courant, 6));
+  EXPECT_TRUE(close(s.simulation.pressure_change, 0.05));
+  EXPECT_EQ(s.simulation.volume_picard_iterations, 3);
+}
+
+TEST(SceneErrors, TimeSteppingValues) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"time_stepping", "cfl"}}),
+                      "simulation.time_stepping", "\"cfl\""));
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"volume_step_ml", 0}}),
+                      "simulation.volume_step_ml", "0"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"max_front_courant", -1}}),
+                      "simulation.max_front_courant", "-1"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"pressure_change", 1.5}}),
+                      "simulation.pressure_change", "1.5"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"volume_picard_iterations", 0}}),
+                      "simulation.volume_picard_iterations", "0"));
+}
+
 TEST(Scene, DirectionsAreNormalised) {
   json j = with(base_scene(), "/injection/needle/direction", {0, 3, 4});
   const cf::Scene s = cf::parse_scene(j.dump(), kFile);

@@ -128,7 +128,8 @@ TEST(MovingFront, BuckleyLeverettCorey2FrontFollowsWelgeTangent) {
   const double A = 64 * h * h, V = A * phi * 36 * h;
   cf::Scene s = base_scene(0.04, V * 1e6);
   s.simulation.corey_exponent = 2;
-  s.simulation.courant = 0.5;
+  s.simulation.courant = 0.5;            // "front_courant" stepping: half a cell a step
+  s.simulation.max_front_courant = 0.5;  // and at most that under the default "volume" stepping
   s.injection.needles.clear();
   for (int x = 0; x < 8; ++x)
     for (int y = 0; y < 8; ++y) {
