@@ -19,10 +19,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -277,6 +280,41 @@ py::dict run(const py::object& scene_arg, const py::object& out, const py::objec
   return result;
 }
 
+/// cementflow.sweep: the `cementflow sweep` command in the library (SPEC.md §4). A dict is
+/// parsed as a sweep file in the current folder (its relative scene path resolves against it).
+py::dict sweep(const py::object& sweep_arg, const py::object& out) {
+  const py::object os = py::module_::import("os");
+  cf::SweepPlan plan;
+  if (py::isinstance<py::dict>(sweep_arg)) {
+    const std::string text =
+        py::module_::import("json").attr("dumps")(sweep_arg).cast<std::string>();
+    plan = cf::parse_sweep(text, (std::filesystem::current_path() / "<dict>").string());
+  } else if (py::isinstance<py::str>(sweep_arg) || py::hasattr(sweep_arg, "__fspath__")) {
+    plan = cf::load_sweep(os.attr("fspath")(sweep_arg).cast<std::string>());
+  } else {
+    throw py::type_error("cementflow.sweep: sweep must be a dict or a path to a sweep JSON file");
+  }
+  cf::SweepOptions opt;
+  opt.out_dir = out.is_none() ? (std::filesystem::path("out") / plan.name).string()
+                              : os.attr("fspath")(out).cast<std::string>();
+  auto call = std::make_shared<Call>();
+  opt.cancel = &call->cancel;
+  auto incomplete = std::make_shared<long long>(0);
+  auto plan_p = std::make_shared<cf::SweepPlan>(std::move(plan));
+  call_engine(
+      call, [plan_p, opt, incomplete] { *incomplete = cf::run_sweep(*plan_p, opt); }, py::none());
+  std::ifstream in(std::filesystem::path(opt.out_dir) / "sweep.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  py::dict result;
+  result["summary"] = json_loads(text.str());
+  result["cases"] = static_cast<long long>(plan_p->cases.size());
+  result["incomplete"] = *incomplete;
+  result["csv"] = (std::filesystem::path(opt.out_dir) / "sweep.csv").string();
+  result["out"] = opt.out_dir;
+  return result;
+}
+
 py::dict generate_vertebra(std::uint64_t seed, double voxel_mm, const std::string& quality,
                            const std::string& fracture, const py::object& out) {
   cf::VertebraParams p;
@@ -374,6 +412,14 @@ PYBIND11_MODULE(cementflow, m) {
         "Generates a lumbar vertebra (as `cementflow generate vertebra`). Returns a dict: grids "
         "(material int32, porosity float32; [z, y, x]), info, origin_mm, voxel_mm, layout, "
         "out (the bone .vdb written when `out` is given).");
+
+  m.def("sweep", &sweep, py::arg("sweep"), py::arg("out") = py::none(),
+        "Runs a sweep, Monte-Carlo study or cohort (a dict as in SPEC.md §4, or a path to a sweep "
+        "file) into `out` (default out/<name>/), resuming finished cases, as `cementflow sweep` "
+        "does. Returns a dict: summary (sweep.json as a dict: incidence with Wilson intervals, "
+        "percentiles, relative risks), cases, incomplete (cases that did not complete), csv, out. "
+        "The GIL is released while running; Ctrl-C cancels (finished cases are kept). Invalid "
+        "input raises cementflow.InputError with the CLI's message.");
 
   m.def("backend", [] {
     auto name = std::make_shared<std::string>();
