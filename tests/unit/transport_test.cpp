@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "device_copy.hpp"
 #include "engine/grid/device_grid.hpp"
 #include "engine/solve/pressure_solver.hpp"
 #include "kernels/transport_kernels.hpp"
@@ -26,20 +27,8 @@ namespace {
 
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 
-template <class T>
-std::vector<T> host(const DView<T*>& v) {
-  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
-  return std::vector<T>(h.data(), h.data() + h.extent(0));
-}
-
-template <class T>
-DView<T*> device(const std::vector<T>& v, const char* label) {
-  DView<T*> d(std::string(label), v.size());
-  auto h = Kokkos::create_mirror_view(d);
-  for (size_t i = 0; i < v.size(); ++i) h(i) = v[i];
-  Kokkos::deep_copy(d, h);
-  return d;
-}
+using cf::test::device;
+using cf::test::host;
 
 /// Serial reference of the fractional flow f_c = (s^a/mu_c) / (s^a/mu_c + (1-s)^a/mu_m).
 double fractional_flow_ref(double s, double mu_c, double mu_m, double a) {
