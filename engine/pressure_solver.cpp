@@ -44,7 +44,8 @@ PressureSolver::PressureSolver(const DeviceGrid& grid, Preconditioner preconditi
   if (preconditioner_ == Preconditioner::Multigrid) mg_ = std::make_unique<Multigrid>(grid, mg);
 }
 
-void PressureSolver::assemble(const DView<double*>& lambda) {
+void PressureSolver::assemble(const DView<double*>& lambda,
+                              const std::function<void(PressureOperator&)>& adjust_faces) {
   const int n = static_cast<int>(grid_.num_voxels());
   using IntV = DView<int*>;
   using NbV = DView<int* [6]>;
@@ -54,6 +55,7 @@ void PressureSolver::assemble(const DView<double*>& lambda) {
                        kernels::AssembleTransmissibility<IntV, NbV, FV, DV>{
                            grid_.material, grid_.neighbour, grid_.kx, grid_.ky, grid_.kz, lambda,
                            op_.tx, op_.ty, op_.tz, op_.tb, grid_.h_m});
+  if (adjust_faces) adjust_faces(op_);
   Kokkos::parallel_for(
       "cementflow::pressure::assemble_diagonal", Policy(0, n),
       kernels::AssembleDiagonal<IntV, NbV, FV, DV>{grid_.material, grid_.neighbour, op_.tx, op_.ty,

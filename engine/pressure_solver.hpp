@@ -4,6 +4,7 @@
 // multigrid cycle (engine/multigrid.hpp) or Jacobi as the preconditioner, warm start from the
 // caller's p.
 
+#include <functional>
 #include <memory>
 
 #include "engine/device_grid.hpp"
@@ -41,8 +42,11 @@ class PressureSolver {
   /// Multigrid levels (1 with Jacobi).
   int levels() const;
 
-  /// Assembles the operator for total mobility `lambda` (1/(Pa s)) per voxel.
-  void assemble(const DView<double*>& lambda);
+  /// Assembles the operator for total mobility `lambda` (1/(Pa s)) per voxel. `adjust_faces`, if
+  /// given, may rewrite face transmissibilities (tx, ty, tz) before the diagonal and the
+  /// multigrid hierarchy are built from them (the leak gateways of engine/gateway.cpp).
+  void assemble(const DView<double*>& lambda,
+                const std::function<void(PressureOperator&)>& adjust_faces = {});
   const PressureOperator& op() const { return op_; }
 
   /// Solves A p = q to ||q - A p|| <= rel_tol ||q||, starting from the p given (warm start).

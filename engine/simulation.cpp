@@ -23,10 +23,12 @@
 #include "cementflow/version.hpp"
 #include "engine/device_grid.hpp"
 #include "engine/fill_writer.hpp"
+#include "engine/gateway.hpp"
 #include "engine/output_dir.hpp"
 #include "engine/pressure_solver.hpp"
 #include "engine/rheology_params.hpp"
 #include "engine/transport.hpp"
+#include "engine/well.hpp"
 #include "kernels/rheology_kernels.hpp"
 #include "kernels/transport_kernels.hpp"
 
@@ -284,14 +286,6 @@ double cannula_drop(const Rheology& r, const Injection& inj, double q_needle) {
   return dp;
 }
 
-/// Highest pressure among the tip voxels.
-double tip_pressure(const DView<double*>& p, const std::vector<long long>& tips) {
-  auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p);
-  double m = 0;
-  for (long long i : tips) m = std::max(m, hp(i));
-  return m;
-}
-
 }  // namespace
 
 RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions& options) {
@@ -393,6 +387,11 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   rep.solver.preconditioner = sim.preconditioner;
   rep.solver.multigrid_levels = sim.preconditioner == "jacobi" ? 0 : solver.levels();
   detail::Transport transport(grid, mu_m, corey);
+  // [leak hook, issue 15] Pressure at the needle opening from the tip voxel's (engine/well.cpp).
+  const detail::WellModel well(hg.g, tips, inj, q_needle, mu_m, corey);
+  // [leak hook, issue 15] Gateways closed to a yield-stress cement (engine/gateway.cpp).
+  detail::Gateways gates(grid, scene.gateways, rheo, mu_m, corey);
+  transport.set_gates(gates.mask());
 
   // Cannula pressure drop per needle (PHYSICS.md §M3) of the cement in the syringe (room
   // temperature), recomputed every step while it cures.
@@ -443,7 +442,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       Kokkos::parallel_for(
           "cementflow::simulation::total_mobility", Policy(0, n),
           KOKKOS_LAMBDA(int i) { lambda(i) = kernels::total_mobility(s(i), mu(i), mu_m, corey); });
-      solver.assemble(lambda);
+      solver.assemble(lambda, gates.adjuster(lambda, s));  // [leak hook, issue 15]
       if (!(solved = pressure_solve(loose_tol))) break;
       transport.velocity(solver.op(), p, vel, speed);
       if (newtonian) break;
@@ -456,9 +455,18 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       if ((solved = pressure_solve(sim.pressure_tolerance)))
         transport.velocity(solver.op(), p, vel, speed);
     }
+    // [leak hook, issue 15] Gateways whose entry pressure is exceeded open (for good); the
+    // pressure is solved again with them open before the transport uses it.
+    if (solved && gates.open_where_exceeded(p, s, cure_state, cure_p, syringe_state, t_body_k,
+                                            sim.arrival_saturation) > 0) {
+      solver.assemble(lambda, gates.adjuster(lambda, s));
+      if ((solved = pressure_solve(sim.pressure_tolerance)))
+        transport.velocity(solver.op(), p, vel, speed);
+    }
     if (!solved) break;
 
-    p_tip = tip_pressure(p, tips);
+    p_tip = well.opening_pressure(p, s, cure_state, rheo, cure_p, syringe_state,
+                                  t_body_k);  // [leak hook, issue 15]
     if (curing && step > 0) cannula_dp = cannula_drop(syringe_cement(), inj, q_needle);
     p_inj = p_tip + cannula_dp;
     rep.peak_tip_pressure_kpa = std::max(rep.peak_tip_pressure_kpa, p_tip * 1e-3);

@@ -57,11 +57,13 @@ TEST(MovingFront, SphericalFrontRadiusAndInjectionPressure) {
   // Lattice sphere of ~6 voxels radius: volume-equivalent shapes agree to ~h/2 / R_f.
   EXPECT_NEAR(Rg / Rf, 1.0, 0.5 * h / Rf);
 
-  // Injection (tip) pressure at the end: p = Q/(4 pi k)[mu_c (1/r0 - 1/R_f) + mu_m (1/R_f -
-  // 1/R_out)].
-  const double Rout = (R + 1) * h;
+  // Injection (tip) pressure at the end: p = Q/(4 pi k)[mu_c (1/r_w - 1/R_f) + mu_m (1/R_f -
+  // 1/R_out)], at the needle's inner radius r_w (11G: 1.195 mm; the well model of
+  // engine/well.cpp reports the pressure there since issue 15; before, the tip voxel's own
+  // pressure, the same formula at its equivalent radius r0, was compared).
+  const double Rout = (R + 1) * h, r_w = 0.5 * 2.39e-3;
   const double p_exact =
-      5e-8 / (4 * kPi * k) * (100.0 * (1 / r0 - 1 / Rf) + 0.04 * (1 / Rf - 1 / Rout));
+      5e-8 / (4 * kPi * k) * (100.0 * (1 / r_w - 1 / Rf) + 0.04 * (1 / Rf - 1 / Rout));
   const double p_tip = r.report.timeline.back()[3] * 1e3;
   std::printf("tip pressure: simulated %.1f Pa, analytic %.1f Pa\n", p_tip, p_exact);
   // The front's lattice staircase changes the cement shell's resistance c(1/r0 - 1/R_f) only
