@@ -733,9 +733,8 @@ Balloon parse_balloon(const std::string& file, const json& j, const std::string&
   if (bone.kind == BoneSource::Kind::Box && !inside_box(b.center_mm, box_extent_mm(bone.box)))
     o.fail("center_mm", *o.get("center_mm"), inside_box_text(box_extent_mm(bone.box)));
   b.axis = o.direction("axis");
-  if (o.has("length_mm") == o.has("nominal_length_mm"))
-    o.fail(o.has("length_mm") ? "length_mm" : "nominal_length_mm",
-           o.has("length_mm") ? *o.get("length_mm") : json(nullptr),
+  if (o.has("length_mm") && o.has("nominal_length_mm"))
+    o.fail("nominal_length_mm", *o.get("nominal_length_mm"),
            "exactly one of length_mm (inflated, end to end) or nominal_length_mm (catalogue size, "
            "e.g. 15 for a 15/3 balloon)");
   b.volume_ml = o.number("volume_ml", kPositive, "a positive inflated volume in mL");
