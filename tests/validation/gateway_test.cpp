@@ -45,7 +45,8 @@ cf::BoneBlocks ball_with_vein() {
                                           static_cast<float>(kPhi), {kK, kK, kK});
   for (size_t i = 0; i < b.material.size(); ++i)
     if (b.material[i] == static_cast<int>(cf::Material::Vein))
-      for (int a = 0; a < 3; ++a) b.permeability[3 * i + static_cast<size_t>(a)] = 100 * kK;
+      for (int a = 0; a < 3; ++a)
+        b.permeability[3 * i + static_cast<size_t>(a)] = static_cast<float>(100 * kK);
   return b;
 }
 
