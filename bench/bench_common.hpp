@@ -16,8 +16,8 @@
 #include <string>
 
 #include "cementflow/bone.hpp"
-#include "engine/device_grid.hpp"
-#include "engine/pressure_solver.hpp"
+#include "engine/grid/device_grid.hpp"
+#include "engine/solve/pressure_solver.hpp"
 
 namespace cementflow::bench {
 

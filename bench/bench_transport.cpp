@@ -6,7 +6,7 @@
 #include <map>
 
 #include "bench/bench_common.hpp"
-#include "engine/transport.hpp"
+#include "engine/solve/transport.hpp"
 #include "kernels/transport_kernels.hpp"
 
 namespace cementflow::bench {

@@ -21,7 +21,7 @@
 #include <type_traits>
 
 #include "kernels/grid_kernels.hpp"
-#include "kernels/kokkos_math.hpp"
+#include "kernels/kokkos_compat.hpp"
 
 namespace cementflow::kernels {
 
@@ -228,7 +228,7 @@ struct BlockGaussSeidelColour {
 
 /// Darcy velocity per voxel from the pressure, one block per call: per axis the average of the
 /// two face fluxes (m/s) and the average of their magnitudes (the speed), in the per-voxel
-/// kernel's order (engine/transport.cpp, Transport::velocity).
+/// kernel's order (engine/solve/transport.cpp, Transport::velocity).
 template <class NbView, class FloatView, class DoubleView, class VelView>
 struct BlockVelocity {
   NbView nb;

@@ -7,10 +7,13 @@
 
 #include <cstdint>
 
+#include "cementflow/bone.hpp"
+
 namespace cementflow::kernels {
 
-constexpr int kBlockDim = 8;
-constexpr int kBlockVoxels = 512;
+// The block shape is the public BoneBlocks' (OpenVDB leaf nodes): one definition.
+constexpr int kBlockDim = BoneBlocks::kBlockDim;
+constexpr int kBlockVoxels = BoneBlocks::kBlockVoxels;
 constexpr int kNoNeighbour = -1;
 
 /// Direction d (0..5) as an axis (0,1,2) and a sign (-1,+1).

@@ -1,5 +1,5 @@
 #pragma once
-// Kernels of the multigrid preconditioner (engine/multigrid.hpp) on the sparse block grid.
+// Kernels of the multigrid preconditioner (engine/solve/multigrid.hpp) on the sparse block grid.
 //
 // Coarsening is 2:1 in every direction on the same 8^3 block layout: coarse voxel C aggregates the
 // (up to) eight fine voxels 2C + {0,1}^3. Restriction sums the fine residuals of the aggregate

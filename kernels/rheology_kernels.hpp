@@ -2,39 +2,18 @@
 // Cement rheology on the device (PHYSICS.md §L1c, §L4): the generalized-Newtonian viscosity laws
 // and the Christopher–Middleman porous-media closure as pure inline functions of a small POD
 // parameter struct. Formulas only: no allocation, no exceptions, no I/O (STYLE.md habit 3).
-// The host functions of include/cementflow/rheology.hpp (engine/rheology.cpp) call these same
+// The host functions of include/cementflow/rheology.hpp (engine/solve/rheology.cpp) call these same
 // functions, so the host twin is the serial reference of the device code (STYLE.md habit 8).
 
 #include <Kokkos_Core.hpp>
 
+#include "kernels/kokkos_compat.hpp"
+
 namespace cementflow::kernels {
 
-namespace rheology_math {
-// Kokkos 3.7 promoted the math functions from Kokkos::Experimental to Kokkos (kokkos/kokkos
-// PR #4791); Kokkos 4 dropped the Experimental spelling. Kokkos 3.4 (tools/setup.sh) has only it.
-#if KOKKOS_VERSION >= 30700
-using Kokkos::exp;
-using Kokkos::expm1;
-using Kokkos::fabs;
-using Kokkos::fmax;
-using Kokkos::fmin;
-using Kokkos::log;
-using Kokkos::pow;
-using Kokkos::sqrt;
-#else
-using Kokkos::Experimental::exp;
-using Kokkos::Experimental::expm1;
-using Kokkos::Experimental::fabs;
-using Kokkos::Experimental::fmax;
-using Kokkos::Experimental::fmin;
-using Kokkos::Experimental::log;
-using Kokkos::Experimental::pow;
-using Kokkos::Experimental::sqrt;
-#endif
-}  // namespace rheology_math
-
 /// Parameters of one cement model in SI units, flat so that kernels can capture it by value.
-/// Built on the host from a cementflow::Rheology by detail::to_params (engine/rheology_params.hpp).
+/// Built on the host from a cementflow::Rheology by detail::to_params
+/// (engine/solve/rheology_params.hpp).
 struct RheologyParams {
   static constexpr int newtonian = 0;
   static constexpr int power_law = 1;
@@ -70,7 +49,7 @@ constexpr double kPapanastasiouSeriesBelow = 1e-8;
 /// Clamps a viscosity into [min_viscosity, max_viscosity] (PHYSICS.md §L1c: eta_max is the cured
 /// plateau). fmax also maps NaN to the lower bound.
 KOKKOS_INLINE_FUNCTION double clamp_viscosity(const RheologyParams& p, double mu) {
-  return rheology_math::fmin(rheology_math::fmax(mu, p.min_viscosity), p.max_viscosity);
+  return math::fmin(math::fmax(mu, p.min_viscosity), p.max_viscosity);
 }
 
 /// The constitutive law before clamping, at a shear rate g >= kMinShearRate (1/s).
@@ -83,7 +62,7 @@ KOKKOS_INLINE_FUNCTION double clamp_viscosity(const RheologyParams& p, double mu
 ///    written as tau_y m (1 - e^-x)/x with x = m g, using expm1 (no cancellation for small x)
 ///    and the series below kPapanastasiouSeriesBelow; its g -> 0 limit is tau_y m + K g^(n-1).
 KOKKOS_INLINE_FUNCTION double unclamped_viscosity(const RheologyParams& p, double g) {
-  namespace km = rheology_math;
+  namespace km = math;
   switch (p.model) {
     case RheologyParams::power_law:
       return p.consistency * km::pow(g, p.flow_index - 1.0);
@@ -104,7 +83,7 @@ KOKKOS_INLINE_FUNCTION double unclamped_viscosity(const RheologyParams& p, doubl
 
 /// Apparent viscosity (Pa s) at shear rate gamma_dot (1/s): the law at the floored rate, clamped.
 KOKKOS_INLINE_FUNCTION double viscosity(const RheologyParams& p, double gamma_dot) {
-  return clamp_viscosity(p, unclamped_viscosity(p, rheology_math::fmax(gamma_dot, kMinShearRate)));
+  return clamp_viscosity(p, unclamped_viscosity(p, math::fmax(gamma_dot, kMinShearRate)));
 }
 
 /// Christopher–Middleman apparent (Newtonian) shear rate of a porous medium (1/s):
@@ -112,7 +91,7 @@ KOKKOS_INLINE_FUNCTION double viscosity(const RheologyParams& p, double gamma_do
 /// k phi <= 0 carries no flow; it gets Gamma = 0 (the floored low-rate limit).
 KOKKOS_INLINE_FUNCTION double porous_shear_rate(double u, double k, double phi) {
   const double s = 150.0 * k * phi;
-  return s > 0.0 ? 12.0 * rheology_math::fabs(u) / rheology_math::sqrt(s) : 0.0;
+  return s > 0.0 ? 12.0 * math::fabs(u) / math::sqrt(s) : 0.0;
 }
 
 /// Rabinowitsch factor c_n = (3n + 1)/(4n) used by the porous closure: the power-law index for
@@ -149,7 +128,7 @@ KOKKOS_INLINE_FUNCTION double porous_rate_factor(const RheologyParams& p) {
 KOKKOS_INLINE_FUNCTION double porous_viscosity(const RheologyParams& p, double u, double k,
                                                double phi) {
   const double c = porous_rate_factor(p);
-  const double g = rheology_math::fmax(c * porous_shear_rate(u, k, phi), kMinShearRate);
+  const double g = math::fmax(c * porous_shear_rate(u, k, phi), kMinShearRate);
   return clamp_viscosity(p, c * unclamped_viscosity(p, g));
 }
 
@@ -182,13 +161,13 @@ struct CureParams {
 /// Arrhenius shift exp[-E/R (1/T - 1/T_ref)] of a rate at temperature T (K): 1 at T_ref, > 1
 /// above it.
 KOKKOS_INLINE_FUNCTION double arrhenius_shift(double e_over_r, double t_k, double t_ref) {
-  return rheology_math::exp(-e_over_r * (1.0 / t_k - 1.0 / t_ref));
+  return math::exp(-e_over_r * (1.0 / t_k - 1.0 / t_ref));
 }
 
 /// Kamal–Sourour rate d alpha/dt = (k1 + k2 alpha^m)(1 - alpha)^p at temperature shift `shift`
 /// (alpha clamped to [0, 1], so the rate is 0 once alpha = 1).
 KOKKOS_INLINE_FUNCTION double kamal_rate(const CureParams& c, double alpha, double shift) {
-  namespace km = rheology_math;
+  namespace km = math;
   const double x = km::fmin(km::fmax(alpha, 0.0), 1.0);
   const double am = x > 0.0 ? km::pow(x, c.m) : 0.0;
   const double one_minus = 1.0 - x;
@@ -221,7 +200,7 @@ KOKKOS_INLINE_FUNCTION double advance_cure(const CureParams& c, double state, do
     const double r4 = kamal_rate(c, a + h * r3, shift);
     a += h * (r1 + 2.0 * r2 + 2.0 * r3 + r4) / 6.0;
   }
-  return rheology_math::fmin(a, 1.0);
+  return math::fmin(a, 1.0);
 }
 
 /// Largest finite factor returned past the gel point: any clamp maps it to max_viscosity.
@@ -233,7 +212,7 @@ constexpr double kGelledFactor = 1e300;
 ///    and past alpha_g (PHYSICS.md §L1c, §M6);
 /// times the viscosity Arrhenius shift exp[E_eta/R (1/T - 1/T_ref)].
 KOKKOS_INLINE_FUNCTION double cure_factor(const CureParams& c, double state, double t_k) {
-  namespace km = rheology_math;
+  namespace km = math;
   if (c.model == CureParams::none) return 1.0;
   double f = 1.0;
   if (c.model == CureParams::exponential) {
@@ -251,7 +230,7 @@ KOKKOS_INLINE_FUNCTION double cure_factor(const CureParams& c, double state, dou
 KOKKOS_INLINE_FUNCTION double porous_viscosity(const RheologyParams& p, double u, double k,
                                                double phi, double factor) {
   const double c = porous_rate_factor(p);
-  const double g = rheology_math::fmax(c * porous_shear_rate(u, k, phi), kMinShearRate);
+  const double g = math::fmax(c * porous_shear_rate(u, k, phi), kMinShearRate);
   return clamp_viscosity(p, factor * c * unclamped_viscosity(p, g));
 }
 

@@ -9,7 +9,7 @@
 #include <Kokkos_Core.hpp>
 
 #include "kernels/grid_kernels.hpp"
-#include "kernels/kokkos_math.hpp"
+#include "kernels/kokkos_compat.hpp"
 #include "kernels/pressure_kernels.hpp"
 
 namespace cementflow::kernels {
@@ -90,8 +90,14 @@ struct CellFlows {
   double out_closed = 0;
 };
 
+/// The gate view of a run without leak gateways.
+struct NoGates {
+  KOKKOS_INLINE_FUNCTION unsigned extent(int) const { return 0; }
+  KOKKOS_INLINE_FUNCTION int operator()(int) const { return 0; }
+};
+
 /// Whether the face of voxel i in direction d (neighbour j) is a closed leak gateway: closed to
-/// the cement phase, open to marrow (engine/gateway.cpp, docs/PHYSICS-LEAKS.md §G). `gate` holds
+/// the cement phase, open to marrow (engine/solve/gateway.cpp, docs/PHYSICS-LEAKS.md §G). `gate` holds
 /// per bone voxel the 6-bit mask of its closed gateway faces; an empty view means no gateways.
 template <class GateView>
 KOKKOS_INLINE_FUNCTION bool gate_closed(const GateView& gate, int i, int j, int d) {
@@ -174,6 +180,28 @@ KOKKOS_INLINE_FUNCTION double mixed_state(const NbView& nb, const FloatView& tx,
     }
   }
   return den > 0 ? num / den : c_old;
+}
+
+/// cell_flows without leak gateways.
+template <class NbView, class FloatView, class DoubleView, class SatView>
+KOKKOS_INLINE_FUNCTION CellFlows cell_flows(const NbView& nb, const FloatView& tx,
+                                            const FloatView& ty, const FloatView& tz,
+                                            const FloatView& tb, const DoubleView& p,
+                                            const DoubleView& q, const SatView& s,
+                                            const DoubleView& mu_c, double mu_m, double a, int i) {
+  return cell_flows(nb, tx, ty, tz, tb, p, q, s, mu_c, mu_m, a, i, NoGates{});
+}
+
+/// mixed_state without leak gateways.
+template <class NbView, class FloatView, class DoubleView, class SatView, class StateView>
+KOKKOS_INLINE_FUNCTION double mixed_state(const NbView& nb, const FloatView& tx,
+                                          const FloatView& ty, const FloatView& tz,
+                                          const DoubleView& p, const DoubleView& q,
+                                          const SatView& s_it, const DoubleView& mu_c, double mu_m,
+                                          double a, int i, double cap, double s_old, double c_old,
+                                          double c_in, const StateView& c_it) {
+  return mixed_state(nb, tx, ty, tz, p, q, s_it, mu_c, mu_m, a, i, cap, s_old, c_old, c_in, c_it,
+                     NoGates{});
 }
 
 }  // namespace cementflow::kernels

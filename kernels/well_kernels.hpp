@@ -21,7 +21,7 @@
 
 #include <Kokkos_Core.hpp>
 
-#include "kernels/kokkos_math.hpp"
+#include "kernels/kokkos_compat.hpp"
 #include "kernels/rheology_kernels.hpp"
 #include "kernels/transport_kernels.hpp"
 

@@ -94,7 +94,7 @@ struct BoxPhantom {
 BoneBlocks generate_box(const BoxPhantom& p);
 
 /// Parameters of the lumbar vertebra generator (SPEC.md §1 `generate vertebra`,
-/// engine/vertebra.cpp).
+/// engine/bone/vertebra.cpp).
 struct VertebraParams {
   std::uint64_t seed = 1;    ///< drives the body's dimensions and the BV/TV field
   double voxel_mm = 0.5;     ///< isotropic voxel edge, mm
@@ -143,7 +143,8 @@ void save_bone(const BoneBlocks& bone, const std::string& vdb_path,
                const std::vector<std::pair<std::string, std::string>>& metadata);
 
 /// Fills `permeability` from porosity and material by the engine's documented law
-/// (engine/permeability.cpp, PHYSICS.md §L3a) where it is empty, and `route` where it is empty.
+/// (engine/bone/permeability.cpp, PHYSICS.md §L3a) where it is empty, and `route` where it is
+/// empty.
 void complete_bone(BoneBlocks& bone);
 
 /// The engine's permeability law for trabecular bone: principal (kx, ky, kz) in m^2 for a pore

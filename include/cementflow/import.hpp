@@ -12,7 +12,7 @@
 namespace cementflow {
 
 /// Clinical CT calibration: HU -> bone mineral density (mg HA/cm^3) -> BV/TV. The defaults and
-/// their sources are in engine/import.cpp and README.md ("Importing images").
+/// their sources are in engine/bone/import.cpp and README.md ("Importing images").
 struct CtCalibration {
   double bmd_slope_mg_cm3_per_hu = 0.8;  ///< BMD = slope * HU + intercept
   double bmd_intercept_mg_cm3 = 0.0;

@@ -67,7 +67,7 @@ double catalogue_balloon_length_mm(double nominal_length_mm, double volume_ml);
 /// (PHYSICS.md §L6, apparent density up to ~2x native, C), until all of it is placed. Bone volume
 /// is conserved to float rounding. Rim permeability follows the trabecular law at the new
 /// porosity (the given k scaled by law(phi_new) / law(phi_old)); the cavity's is set by
-/// complete_bone (1e3 x the bone's largest k, engine/permeability.cpp). Cortex, endplates and
+/// complete_bone (1e3 x the bone's largest k, engine/bone/permeability.cpp). Cortex, endplates and
 /// every other material are left as they are.
 ///
 /// A cavity the bone already has (material 3, a fracture cleft) may lie inside a balloon: it stays

@@ -23,7 +23,7 @@ double cannula_wall_shear_rate(double flow_m3_s, double radius_m, double n);
 /// K = mu), as long as the viscosity clamps are not active at the wall.
 /// Other models (and a clamped power law): numerical Rabinowitsch–Mooney on the clamped flow curve
 /// tau(gamma_dot) = mu(gamma_dot) gamma_dot: the wall shear rate that carries Q, then
-/// dP = 2 L tau_w / R (method in engine/needle.cpp).
+/// dP = 2 L tau_w / R (method in engine/solve/needle.cpp).
 /// Throws InputError for R <= 0, L < 0, non-finite arguments or invalid rheology parameters;
 /// SimulationError if no wall shear rate carries Q (a flow curve that is not monotone).
 double cannula_pressure_drop(const Rheology& r, double flow_m3_s, double radius_m, double length_m);

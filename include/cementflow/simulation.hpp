@@ -9,6 +9,7 @@
 
 #include "cementflow/bone.hpp"
 #include "cementflow/report.hpp"
+#include "cementflow/run_fields.hpp"
 #include "cementflow/scene.hpp"
 
 namespace cementflow {
@@ -27,16 +28,6 @@ struct RunOptions {
   std::string out_dir;                            ///< where outputs go; empty = write nothing
   std::function<void(const Progress&)> progress;  ///< called after each step (may be empty)
   const std::atomic<bool>* cancel = nullptr;      ///< set to true to stop; outputs are kept
-};
-
-/// Fields on the (Morton-sorted) grid the engine ran on, for writers and tests.
-struct RunFields {
-  BoneBlocks grid;                     ///< the bone as the engine used it (sorted blocks)
-  std::vector<float> cement_fraction;  ///< per voxel, 0..1 of pore space
-  std::vector<float> arrival_time;     ///< seconds after start of injection, <0 never
-  std::vector<float> pressure;         ///< Pa gauge
-  std::vector<float> viscosity;        ///< cement viscosity Pa·s
-  std::vector<float> velocity;         ///< Darcy velocity, 3 per voxel (x,y,z), m/s
 };
 
 /// Result of a run.

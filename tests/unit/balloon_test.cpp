@@ -1,5 +1,5 @@
-// Kyphoplasty balloons (engine/balloon.cpp, PHYSICS.md §M4, §L6): capsule radius, cavity volume =
-// balloon volume to half a voxel, bone volume conserved by the compaction, rim BV/TV and
+// Kyphoplasty balloons (engine/bone/balloon.cpp, PHYSICS.md §M4, §L6): capsule radius, cavity
+// volume = balloon volume to half a voxel, bone volume conserved by the compaction, rim BV/TV and
 // permeability from the trabecular law, cortex intact, the cavity-fill measures, and every bad
 // balloon as an InputError naming the key.
 
@@ -193,7 +193,7 @@ TEST(Balloon, RimIsTwiceNativeBvTvAroundTheCavity) {
     for (int l = 0; l < 512; ++l) {
       const std::size_t i = k * 512 + static_cast<std::size_t>(l);
       const int m = b.material[i];
-      if (m == 3) {  // cavity: 1e3 x the bone's largest k (engine/permeability.cpp)
+      if (m == 3) {  // cavity: 1e3 x the bone's largest k (engine/bone/permeability.cpp)
         for (int a = 0; a < 3; ++a)
           EXPECT_FLOAT_EQ(b.permeability[3 * i + static_cast<std::size_t>(a)],
                           static_cast<float>(1e3 * kmax));

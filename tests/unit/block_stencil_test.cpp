@@ -10,10 +10,10 @@
 #include <random>
 
 #include "bone_builder.hpp"
-#include "engine/device_grid.hpp"
-#include "engine/multigrid.hpp"
-#include "engine/pressure_solver.hpp"
-#include "engine/transport.hpp"
+#include "engine/grid/device_grid.hpp"
+#include "engine/solve/multigrid.hpp"
+#include "engine/solve/pressure_solver.hpp"
+#include "engine/solve/transport.hpp"
 #include "kernels/block_stencil.hpp"
 #include "kernels/multigrid_kernels.hpp"
 #include "kernels/pressure_kernels.hpp"

@@ -14,7 +14,7 @@
 #include "bone_test_util.hpp"
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
-#include "engine/vdb_raw.hpp"
+#include "engine/io/vdb_raw.hpp"
 #include "tests/test_support.hpp"
 
 namespace cf = cementflow;

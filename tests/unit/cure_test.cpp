@@ -13,7 +13,7 @@
 
 #include "cementflow/errors.hpp"
 #include "cementflow/rheology.hpp"
-#include "engine/rheology_params.hpp"
+#include "engine/solve/rheology_params.hpp"
 #include "kernels/rheology_kernels.hpp"
 
 namespace cf = cementflow;

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "cementflow/bone.hpp"
-#include "engine/device_grid.hpp"
+#include "engine/grid/device_grid.hpp"
 #include "kernels/grid_kernels.hpp"
 
 namespace cf = cementflow;

@@ -15,7 +15,7 @@
 #include "cementflow/errors.hpp"
 #include "cementflow/info.hpp"
 #include "cementflow/simulation.hpp"
-#include "engine/fill_writer.hpp"
+#include "engine/io/fill_writer.hpp"
 #include "tests/test_support.hpp"
 
 namespace cf = cementflow;

@@ -17,7 +17,7 @@
 #include "cementflow/errors.hpp"
 #include "cementflow/import.hpp"
 #include "cementflow/scene.hpp"
-#include "engine/image_io.hpp"
+#include "engine/bone/image_io.hpp"
 #include "tests/test_support.hpp"
 
 namespace cf = cementflow;

@@ -1,4 +1,4 @@
-// XY plots to PNG (engine/plot.hpp): the file is a PNG of the requested size with axes, text and
+// XY plots to PNG (engine/io/plot.hpp): the file is a PNG of the requested size with axes, text and
 // the series' colours drawn; bad data (log axis with values <= 0, mismatched x/y, NaN, no points)
 // is an InputError that says what is wrong.
 
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cementflow/errors.hpp"
-#include "engine/plot.hpp"
+#include "engine/io/plot.hpp"
 #include "tests/png_read.hpp"
 #include "tests/test_support.hpp"
 

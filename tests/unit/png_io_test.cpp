@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cementflow/errors.hpp"
-#include "engine/png_io.hpp"
+#include "engine/io/png_io.hpp"
 #include "tests/png_read.hpp"
 #include "tests/test_support.hpp"
 

@@ -9,8 +9,8 @@
 #include <random>
 
 #include "bone_builder.hpp"
-#include "engine/device_grid.hpp"
-#include "engine/pressure_solver.hpp"
+#include "engine/grid/device_grid.hpp"
+#include "engine/solve/pressure_solver.hpp"
 
 namespace cf = cementflow;
 using cf::detail::DView;

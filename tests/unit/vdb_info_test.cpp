@@ -16,7 +16,7 @@
 #include "cementflow/bone.hpp"
 #include "cementflow/errors.hpp"
 #include "cementflow/info.hpp"
-#include "engine/vdb_raw.hpp"
+#include "engine/io/vdb_raw.hpp"
 #include "tests/test_support.hpp"
 
 namespace cf = cementflow;

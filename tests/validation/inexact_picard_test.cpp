@@ -1,5 +1,5 @@
-// Inexact Picard (engine/simulation.cpp): the Picard iterates of the pressure-viscosity loop are
-// solved to a loose relative residual (1e-2 x picard_tolerance = 1e-4) and only the last one is
+// Inexact Picard (engine/run/pressure_step.cpp): the Picard iterates of the pressure-viscosity loop
+// are solved to a loose relative residual (1e-2 x picard_tolerance = 1e-4) and only the last one is
 // carried on to pressure_tolerance. Against the exact loop (every iterate to 1e-8) on the default
 // vertebroplasty scene (the generated osteoporotic vertebra, shear-thinning cement), the run must
 // give the same answer to the scale of that loose tolerance: flux errors of relative size 1e-4 in

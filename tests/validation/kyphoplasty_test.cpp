@@ -10,7 +10,7 @@
 //   the cavity its pressure must be at least that factor below the VP tip pressure at the same
 //   flow rate and injected volume.
 // The cavity volume equals the balloon volume to half a voxel and the bone volume is conserved by
-// the compaction (engine/balloon.cpp): checked again here through the full scene path.
+// the compaction (engine/bone/balloon.cpp): checked again here through the full scene path.
 
 #include <gtest/gtest.h>
 

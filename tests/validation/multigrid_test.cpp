@@ -14,8 +14,8 @@
 
 #include "bone_builder.hpp"
 #include "cementflow/bone.hpp"
-#include "engine/device_grid.hpp"
-#include "engine/pressure_solver.hpp"
+#include "engine/grid/device_grid.hpp"
+#include "engine/solve/pressure_solver.hpp"
 
 namespace cf = cementflow;
 using cf::detail::DView;

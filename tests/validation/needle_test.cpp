@@ -31,9 +31,9 @@ constexpr double kFlow = 3e-6 / 60.0;      // m^3/s = 5e-8
 // Closed forms evaluated by a handful of flops and one pow: 16 eps.
 constexpr double kClosedFormTol = 16 * kEps;
 
-// The numerical Rabinowitsch–Mooney path (engine/needle.cpp): J is a sum of N = 1280 quadrature
-// terms (round-off <= N eps = 2.8e-13 relative, Gauss–Legendre truncation far below), and
-// Q = (pi R^3/3) gdot_w (1 - J) amplifies an error in J by J/(1 - J) = 1/(3n) for a power law,
+// The numerical Rabinowitsch–Mooney path (engine/solve/needle.cpp): J is a sum of N = 1280
+// quadrature terms (round-off <= N eps = 2.8e-13 relative, Gauss–Legendre truncation far below),
+// and Q = (pi R^3/3) gdot_w (1 - J) amplifies an error in J by J/(1 - J) = 1/(3n) for a power law,
 // <= 2 for n >= 1/6; the root is found to 1e-14 in ln Q; dP ~ Q^n then scales it by n <= 1.
 // 2 x 2.8e-13 + 1e-14 ~ 6e-13, with a x4 margin for the ulps of the pow/exp inside: 2.5e-12.
 constexpr double kRabinowitschTol = 2.5e-12;

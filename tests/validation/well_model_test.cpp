@@ -14,8 +14,8 @@
 
 #include "bone_builder.hpp"
 #include "cementflow/simulation.hpp"
-#include "engine/device_grid.hpp"
-#include "engine/pressure_solver.hpp"
+#include "engine/grid/device_grid.hpp"
+#include "engine/solve/pressure_solver.hpp"
 #include "kernels/well_kernels.hpp"
 #include "scene_builder.hpp"
 
