@@ -97,8 +97,9 @@ struct NoGates {
 };
 
 /// Whether the face of voxel i in direction d (neighbour j) is a closed leak gateway: closed to
-/// the cement phase, open to marrow (engine/solve/gateway.cpp, docs/PHYSICS-LEAKS.md §G). `gate` holds
-/// per bone voxel the 6-bit mask of its closed gateway faces; an empty view means no gateways.
+/// the cement phase, open to marrow (engine/solve/gateway.cpp, docs/PHYSICS-LEAKS.md §G). `gate`
+/// holds per bone voxel the 6-bit mask of its closed gateway faces; an empty view means no
+/// gateways.
 template <class GateView>
 KOKKOS_INLINE_FUNCTION bool gate_closed(const GateView& gate, int i, int j, int d) {
   if (gate.extent(0) == 0) return false;

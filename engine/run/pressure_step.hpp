@@ -60,7 +60,7 @@ class PressureStep {
   double mu_m_, corey_;
   PicardPolicy policy_;
   PressureSolver solver_;
-  double s_open_ = 0.5;          ///< cement fraction at a gateway that can open it
+  double s_open_ = 0.5;  ///< cement fraction at a gateway that can open it
   Gateways* gates_ = nullptr;
 };
 
