@@ -31,7 +31,9 @@
 #include "engine/run/step_control.hpp"
 #include "engine/run/step_profile.hpp"
 #include "engine/run/volume_stepping.hpp"
+#include "engine/solve/gateway.hpp"
 #include "engine/solve/transport.hpp"
+#include "engine/solve/well.hpp"
 
 namespace cementflow {
 
@@ -104,6 +106,14 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   detail::RunState st = detail::make_run_state(grid, scene, cement, tips);
   detail::PressureStep pressure(grid, scene, cement);
   detail::Transport transport(grid, scene.marrow_viscosity_pa_s, sim.corey_exponent);
+  // Issue 15: the pressure at the needle openings (well model) and the leak gateways.
+  const detail::WellModel well(sorted, tips, inj,
+                               inj.flow_rate_m3_s / static_cast<double>(inj.needles.size()),
+                               scene.marrow_viscosity_pa_s, sim.corey_exponent);
+  detail::Gateways gates(grid, scene.gateways, cement.law, scene.marrow_viscosity_pa_s,
+                         sim.corey_exponent);
+  transport.set_gates(gates.mask());
+  pressure.set_gateways(&gates);
   const detail::CannulaDrop cannula(scene, cement);
   detail::LeakTracker leaks(sorted, index);
   rep.solver.preconditioner = sim.preconditioner;
@@ -133,7 +143,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       if (control.volume()) predictor.record(st.p, st.t);
       {
         auto sc = prof.time(Phase::HostCopy);
-        p_tip = detail::tip_pressure(st.p, tips);
+        p_tip = well.opening_pressure(st.p, st.s, st.cure_state, cement.law, cement.cure,
+                                      st.syringe_state, cement.t_body_k);
       }
       if (cement.curing && step > 0) cannula_dp = cannula(st.syringe_state);
       p_inj = p_tip + cannula_dp;

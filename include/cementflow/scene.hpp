@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cementflow/bone.hpp"
+#include "cementflow/gateway.hpp"
 #include "cementflow/import.hpp"
 #include "cementflow/kyphoplasty.hpp"
 #include "cementflow/needle.hpp"
@@ -89,6 +90,7 @@ struct Scene {
   BoneSource bone;
   Rheology cement;
   double marrow_viscosity_pa_s = 0.04;  ///< Bryant et al. 1989 (PHYSICS.md §L2)
+  LeakGateways gateways;                ///< extension "leak_gateways" (docs/PHYSICS-LEAKS.md §G)
   Injection injection;
   SimulationSettings simulation;
   std::vector<std::string> output_grids{"cement_fraction", "arrival_time", "pressure"};
