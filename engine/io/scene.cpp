@@ -574,7 +574,8 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
     o.allow({"max_time_s", "output_interval_s", "pressure_tolerance", "max_solver_iterations",
              "courant", "picard_tolerance", "max_picard_iterations", "corey_exponent",
              "arrival_saturation", "preconditioner", "inexact_picard", "time_stepping",
-             "volume_step_ml", "max_front_courant", "pressure_change", "volume_picard_iterations"});
+             "volume_step_ml", "max_front_courant", "pressure_change", "volume_picard_iterations",
+             "max_volume_growth"});
     s.max_time_s = o.number("max_time_s", kPositive, "a positive time in s", s.max_time_s);
     // At least 1 ms: an interval of 1e-30 s never advanced the next output time (issue 17).
     s.output_interval_s = o.number("output_interval_s", Range{1e-3, kInf, false, false},
@@ -608,6 +609,8 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
         o.number("max_front_courant", kPositive, "a positive Courant number", s.max_front_courant);
     s.pressure_change =
         o.number("pressure_change", kUnitOpen, "a relative change in (0, 1)", s.pressure_change);
+    s.max_volume_growth = o.number("max_volume_growth", kPositive, "a positive relative volume",
+                                   s.max_volume_growth);
     s.volume_picard_iterations =
         static_cast<int>(o.integer("volume_picard_iterations", 1, std::numeric_limits<int>::max(),
                                    "a positive integer", s.volume_picard_iterations));

@@ -124,7 +124,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   detail::StepLimits limits{sim.output_interval_s, inj.volume_m3};
   // Issue 13: the step control (engine/run/volume_stepping.hpp), its helpers, and the phase
   // profile (CEMENTFLOW_PROFILE=1).
-  detail::StepControl control(sim, inj);
+  const double voxel_m3 = std::pow(bone.voxel_mm * 1e-3, 3);
+  detail::StepControl control(sim, inj, voxel_m3 * static_cast<double>(inj.needles.size()));
   detail::StateSnapshot saved;
   detail::PressurePredictor predictor;
   detail::StepProfile prof(detail::StepProfile::enabled_from_environment());

@@ -77,6 +77,10 @@ struct SimulationSettings {
   double volume_step_m3 = 1e-7;   ///< "volume": injected volume per step (volume_step_ml 0.1)
   double max_front_courant = 4;   ///< "volume": front cells crossed per step at most
   double pressure_change = 0.02;  ///< "volume": relative injection-pressure change per step
+  /// "volume": a step injects at most this fraction of the cement already injected (plus one
+  /// voxel's volume per needle): the bolus grows self-similarly, so relative steps keep the tip
+  /// pressure's time error uniform while the bolus is a few voxels across (issue 15).
+  double max_volume_growth = 0.1;
   /// "volume": Picard iterates per step (1: the viscosity lags one step behind the pressure,
   /// updated from each step's solve; more: iterate to picard_tolerance on the total mobility).
   int volume_picard_iterations = 1;
