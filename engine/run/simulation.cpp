@@ -250,7 +250,10 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       if ((options.cancel && options.cancel->load()) || ckpt.stop_requested(rep.solver.steps)) {
         ckpt.after_step(loop, step + 1, true);  // issue 17: the state to resume from
         status = detail::RunStatus::Failed;
-        rep.message = "cancelled at t = " + std::to_string(st.t) + " s";
+        rep.message = (ckpt.stop_requested(rep.solver.steps)
+                           ? "stopped after " + std::to_string(rep.solver.steps) + " steps at t = "
+                           : std::string("cancelled at t = ")) +
+                      std::to_string(st.t) + " s";
         break;
       }
       if (st.t >= sim.max_time_s * (1 - 1e-12) || step + 1 >= kMaxSteps) {
