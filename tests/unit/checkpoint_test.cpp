@@ -301,3 +301,32 @@ TEST(Checkpoint, ForeignOrDamagedCheckpointsExit2) {
   // The good checkpoint still resumes after all that.
   EXPECT_EQ(run_command(cli() + " run --resume " + good.string() + " --quiet", &out), 0) << out;
 }
+
+TEST(Checkpoint, SigintWritesACheckpointToResumeFrom) {
+  // A run stopped by SIGINT writes the checkpoint of the step it stopped after (the periodic
+  // ones come every 1 ms here, so the first one shows that the time loop has begun).
+  const auto dir = cementflow::test::temp_dir("ckpt_sigint");
+  const std::string scene =
+      (cementflow::test::source_dir() / "scenes/box_vp_default.json").string();
+  const fs::path out = dir / "out";
+  const std::string script = cli() + " run " + scene + " --quiet --checkpoint-interval-s 0.001 " +
+                             "--out " + out.string() + " & pid=$!; i=0; while [ ! -f " +
+                             (out / "checkpoint.cfck").string() +
+                             " ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i+1)); done; " +
+                             "kill -INT $pid; wait $pid; echo rc=$?";
+  std::string log;
+  run_command("sh -c '" + script + "'", &log);
+  ASSERT_NE(log.find("rc=3"), std::string::npos) << log;
+  const auto rep = nlohmann::json::parse(read_bytes(out / "report.json"));
+  EXPECT_EQ(rep["status"], "failed") << log;
+  EXPECT_NE(rep["message"].get<std::string>().find("cancelled"), std::string::npos) << log;
+  const cf::CheckpointInfo info = cf::read_checkpoint_info(out.string());
+  EXPECT_EQ(info.steps, rep["solver"]["steps"].get<long long>());
+  EXPECT_EQ(info.time_s, rep["timeline"].back()[0].get<double>());
+  EXPECT_EQ(rep["checkpoint"]["file"], (out / "checkpoint.cfck").string());
+  // And it resumes to the end.
+  ASSERT_EQ(run_command(cli() + " run --resume " + out.string() + " --quiet", &log), 0) << log;
+  const auto done = nlohmann::json::parse(read_bytes(out / "report.json"));
+  EXPECT_EQ(done["status"], "completed");
+  EXPECT_EQ(done["checkpoint"]["resumed"]["at_step"], info.steps);
+}
