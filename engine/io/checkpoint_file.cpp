@@ -1,7 +1,9 @@
 #include "engine/io/checkpoint_file.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -409,7 +411,14 @@ CheckpointInfo read_checkpoint_info(const std::string& file_or_dir) {
   info.scene_name = get(header, "scene_name");
   info.scene_file = get(header, "scene_file");
   info.interval_s = num(header, "checkpoint_interval_s");
-  info.steps = static_cast<long long>(num(state, "steps"));
+  {
+    const std::string v = get(state, "steps");
+    char* end = nullptr;
+    errno = 0;
+    info.steps = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || errno != 0 || info.steps < 0)
+      throw InputError(info.file, "steps", v, "a count (an integer >= 0)");
+  }
   info.time_s = num(state, "t");
   info.injected_ml = num(state, "injected_m3") * 1e6;
   const auto it = d.text.find("scene");
