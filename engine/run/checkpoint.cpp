@@ -22,17 +22,17 @@ namespace {
 // location_mm x, y, z.
 constexpr std::size_t kLeakValues = 7;
 
-template <class T>
-std::vector<T> to_host(const DView<T*>& v) {
-  std::vector<T> out(v.extent(0));
+template <class V>
+std::vector<typename V::non_const_value_type> to_host(const V& v) {
+  std::vector<typename V::non_const_value_type> out(v.extent(0));
   if (out.empty()) return out;
   auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = h(i);
   return out;
 }
 
-template <class T>
-void to_device(const std::vector<T>& x, DView<T*>& v) {
+template <class T, class V>
+void to_device(const std::vector<T>& x, V& v) {
   auto h = Kokkos::create_mirror_view(v);
   for (std::size_t i = 0; i < x.size(); ++i) h(i) = x[i];
   Kokkos::deep_copy(v, h);
@@ -45,7 +45,6 @@ class Loaded {
     header_ = parse_key_values(text("header"), path_, "header");
     state_ = parse_key_values(text("state"), path_, "state");
   }
-  const std::string& path() const { return path_; }
   const std::string& header(const std::string& key) const { return find(header_, key); }
   double num(const std::string& key) const {
     const std::string& v = find(state_, key);
