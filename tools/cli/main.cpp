@@ -217,7 +217,8 @@ int cmd_run(const std::string& scene_path, std::string out_dir, int threads, boo
   if ((r.status == "completed" || r.status == "stopped_at_leak") && samples_incomplete == 0)
     return 0;
   std::fprintf(stderr, "cementflow: %s: simulation %s: %s (outputs written to %s)\n",
-               scene_path.c_str(), r.status.c_str(), r.message.c_str(), out_dir.c_str());
+               (scene_path.empty() ? scene.file : scene_path).c_str(), r.status.c_str(),
+               r.message.c_str(), out_dir.c_str());
   return 3;
 }
 
