@@ -43,6 +43,17 @@ class StepControl {
   /// the last two).
   void observe(double t, double p_inj);
 
+  /// What observe() keeps (checkpoint/restart, engine/run/checkpoint.cpp).
+  struct History {
+    double t_prev = -1, p_prev = 0, rate = 0;
+  };
+  History history() const { return {t_prev_, p_prev_, rate_}; }
+  void restore(const History& h) {
+    t_prev_ = h.t_prev;
+    p_prev_ = h.p_prev;
+    rate_ = h.rate;
+  }
+
  private:
   bool volume_ = false;
   double courant_ = 1, volume_dt_ = 0, max_front_courant_ = 1, pressure_change_ = 0;
@@ -88,6 +99,19 @@ class PressurePredictor {
   void record(const DView<double*>& p, double t);
   /// Before the solve at time t: p += rate (t - t_recorded), once two pressures are recorded.
   void predict(DView<double*>& p, double t) const;
+
+  /// Its history (checkpoint/restart): the last pressure recorded and its rate (empty before the
+  /// first record), the time of the last record and how many were made.
+  const DView<double*>& last() const { return last_; }
+  const DView<double*>& rate() const { return rate_; }
+  double t_last() const { return t_last_; }
+  int recorded() const { return recorded_; }
+  void restore(DView<double*> last, DView<double*> rate, double t_last, int recorded) {
+    last_ = last;
+    rate_ = rate;
+    t_last_ = t_last;
+    recorded_ = recorded;
+  }
 
  private:
   DView<double*> last_, rate_;

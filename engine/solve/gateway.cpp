@@ -90,6 +90,25 @@ void Gateways::apply_closed_faces(PressureOperator& op, const DView<double*>& la
       });
 }
 
+std::vector<int> Gateways::mask_on_host() const {
+  std::vector<int> out(mask_.extent(0));
+  if (out.empty()) return out;
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), mask_);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = h(i);
+  return out;
+}
+
+void Gateways::restore_mask(const std::vector<int>& mask) {
+  auto h = Kokkos::create_mirror_view(mask_);
+  int closed = 0;
+  for (std::size_t i = 0; i < mask.size() && i < mask_.extent(0); ++i) {
+    h(i) = mask[i];
+    for (int d = 0; d < 6; ++d) closed += (mask[i] >> d) & 1;
+  }
+  Kokkos::deep_copy(mask_, h);
+  closed_ = closed;
+}
+
 int Gateways::open_where_exceeded(const DView<double*>& p, const DView<double*>& s,
                                   const DView<double*>& cure_state, const kernels::CureParams& cure,
                                   double fresh_state, double t_body, double s_open) {

@@ -3,6 +3,7 @@
 // closed-face mask, its effect on the pressure operator, and the monotone opening update.
 
 #include <functional>
+#include <vector>
 
 #include "cementflow/gateway.hpp"
 #include "engine/grid/device_grid.hpp"
@@ -42,6 +43,11 @@ class Gateways {
 
   int gateway_faces() const { return faces_; }
   int closed_faces() const { return closed_; }
+
+  /// Checkpoint/restart (issue 17): the closed-face mask, and setting it back (the count of
+  /// closed faces recomputed from it).
+  std::vector<int> mask_on_host() const;
+  void restore_mask(const std::vector<int>& mask);
 
  private:
   const DeviceGrid& grid_;
