@@ -138,13 +138,15 @@ void expect_refused(const std::string& args, const std::string& file, const std:
 TEST(Checkpoint, ResumedRunEqualsUninterrupted) {
   const auto dir = cementflow::test::temp_dir("ckpt_lib");
   // A curing cement with volume steps (predictor, step control, leak bisection), the front
-  // Courant reference, and a Newtonian cement without cure state.
+  // Courant reference, a Newtonian cement without cure state, and a yield-stress cement whose
+  // vein gateway opens during the run (issue 15: the open faces are carried state).
   const struct {
     const char* cement;
     const char* stepping;
   } cases[] = {{"generic_vertebroplasty", "volume"},
                {"generic_vertebroplasty", "front_courant"},
-               {"newtonian_100", "volume"}};
+               {"newtonian_100", "volume"},
+               {"hv_dough", "volume"}};
   for (const auto& c : cases) {
     const std::string name = std::string(c.cement) + "/" + c.stepping;
     const cf::Scene scene = cf::parse_scene(box_scene(c.cement, c.stepping), "ckpt_box.json");

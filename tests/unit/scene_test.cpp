@@ -185,13 +185,16 @@ TEST(Scene, TimeSteppingKeysAreRead) {
                      {"volume_step_ml", 0.25},
                      {"max_front_courant", 6},
                      {"pressure_change", 0.05},
-                     {"volume_picard_iterations", 3}};
+                     {"volume_picard_iterations", 3},
+                     {"max_volume_growth", 0.3}};
   const cf::Scene s = cf::parse_scene(j.dump(), kFile);
   EXPECT_EQ(s.simulation.time_stepping, "front_courant");
   EXPECT_TRUE(close(s.simulation.volume_step_m3, 0.25e-6));
   EXPECT_TRUE(close(s.simulation.max_front_courant, 6));
   EXPECT_TRUE(close(s.simulation.pressure_change, 0.05));
   EXPECT_EQ(s.simulation.volume_picard_iterations, 3);
+  EXPECT_TRUE(close(s.simulation.max_volume_growth, 0.3));
+  EXPECT_TRUE(close(d.simulation.max_volume_growth, 0.1)) << "the default growth bound";
 }
 
 TEST(SceneErrors, TimeSteppingValues) {
@@ -205,6 +208,10 @@ TEST(SceneErrors, TimeSteppingValues) {
                       "simulation.pressure_change", "1.5"));
   EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"volume_picard_iterations", 0}}),
                       "simulation.volume_picard_iterations", "0"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"max_volume_growth", 0}}),
+                      "simulation.max_volume_growth", "0"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"max_volume_growth", "fast"}}),
+                      "simulation.max_volume_growth", "\"fast\""));
 }
 
 TEST(Scene, DirectionsAreNormalised) {
