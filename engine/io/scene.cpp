@@ -609,8 +609,8 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
         o.number("max_front_courant", kPositive, "a positive Courant number", s.max_front_courant);
     s.pressure_change =
         o.number("pressure_change", kUnitOpen, "a relative change in (0, 1)", s.pressure_change);
-    s.max_volume_growth = o.number("max_volume_growth", kPositive, "a positive relative volume",
-                                   s.max_volume_growth);
+    s.max_volume_growth =
+        o.number("max_volume_growth", kPositive, "a positive relative volume", s.max_volume_growth);
     s.volume_picard_iterations =
         static_cast<int>(o.integer("volume_picard_iterations", 1, std::numeric_limits<int>::max(),
                                    "a positive integer", s.volume_picard_iterations));
