@@ -181,12 +181,9 @@ TEST(Scene, TimeSteppingKeysAreRead) {
   const cf::Scene d = cf::parse_scene(base_scene().dump(), kFile);
   EXPECT_EQ(d.simulation.time_stepping, "volume") << "volume stepping is the default";
   json j = base_scene();
-  j["simulation"] = {{"time_stepping", "front_courant"},
-                     {"volume_step_ml", 0.25},
-                     {"max_front_courant", 6},
-                     {"pressure_change", 0.05},
-                     {"volume_picard_iterations", 3},
-                     {"max_volume_growth", 0.3}};
+  j["simulation"] = {{"time_stepping", "front_courant"}, {"volume_step_ml", 0.25},
+                     {"max_front_courant", 6},           {"pressure_change", 0.05},
+                     {"volume_picard_iterations", 3},    {"max_volume_growth", 0.3}};
   const cf::Scene s = cf::parse_scene(j.dump(), kFile);
   EXPECT_EQ(s.simulation.time_stepping, "front_courant");
   EXPECT_TRUE(close(s.simulation.volume_step_m3, 0.25e-6));
