@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Leak-incidence tables of a paired two-arm cohort sweep (issue 15; scenes/README.md).
+
+Reads the sweep.csv that `cementflow sweep` writes for a sweep file with a `cohort` and two
+`arms`, and prints Markdown tables: per arm and leak route the incidence (leaked volume above the
+threshold) with the Wilson 95 % interval, and the paired relative risk arm 1 / arm 2 with the Wald
+interval on log RR and the matched-pairs variance (b + c) / ((a + b)(a + c)) (Fagerland, Lydersen
+& Laake 2014, Stat Med 33:2850; the same formulas as the sweep's sweep.json); then the same by
+fracture class and by injected-volume band. Only patients evaluated in both arms are paired.
+
+    tools/cohort_table.py out/cohort_viscosity/sweep.csv [--threshold 0.01] [--arms lv hv]
+"""
+import argparse
+import csv
+import math
+import sys
+from collections import defaultdict
+
+ROUTES = ["basivertebral_vein", "segmental_vein", "cortical_breach", "endplate_disc",
+          "spinal_canal", "soft_tissue"]
+EVALUATED = {"completed", "stopped_at_leak", "stopped_at_pressure_limit"}
+Z = 1.959963984540054
+
+
+def wilson(k, n):
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    d = 1 + Z * Z / n
+    c = (p + Z * Z / (2 * n)) / d
+    h = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / d
+    return (max(0.0, c - h), min(1.0, c + h))
+
+
+def paired_rr(pairs):
+    """pairs: list of (leak in arm 1, leak in arm 2). RR = (a+b)/(a+c)."""
+    a = sum(1 for x, y in pairs if x and y)
+    b = sum(1 for x, y in pairs if x and not y)
+    c = sum(1 for x, y in pairs if y and not x)
+    if a + b == 0 or a + c == 0:
+        return None, (a, b, c)
+    rr = (a + b) / (a + c)
+    var = (b + c) / ((a + b) * (a + c))
+    h = Z * math.sqrt(var)
+    return (rr, rr * math.exp(-h), rr * math.exp(h)), (a, b, c)
+
+
+def fmt_inc(k, n):
+    if n == 0:
+        return "–"
+    lo, hi = wilson(k, n)
+    return f"{k}/{n}, {k / n:.2f} ({lo:.2f}–{hi:.2f})"
+
+
+def fmt_rr(r):
+    rr, (a, b, c) = r
+    if rr is None:
+        return f"undefined (a={a}, b={b}, c={c})"
+    return f"{rr[0]:.2f} ({rr[1]:.2f}–{rr[2]:.2f}); pairs both {a}, only 1 {b}, only 2 {c}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("csv")
+    ap.add_argument("--threshold", type=float, default=0.01, help="leak threshold, mL")
+    ap.add_argument("--arms", nargs=2, default=None, help="arm 1 and arm 2 (default: as in the file)")
+    ap.add_argument("--bands", type=float, nargs="+", default=[2.0, 10 / 3, 14 / 3, 6.0],
+                    help="edges of the injected-volume bands, mL")
+    a = ap.parse_args()
+    rows = list(csv.DictReader(open(a.csv, newline="")))
+    if not rows:
+        sys.exit(f"{a.csv}: no cases")
+    arms = a.arms or sorted({r["arm"] for r in rows}, key=[r["arm"] for r in rows].index)
+    if len(arms) != 2:
+        sys.exit(f"{a.csv}: arms {arms}: expected two (--arms A B)")
+    by = defaultdict(dict)  # patient -> arm -> row
+    for r in rows:
+        by[r["patient"]][r["arm"]] = r
+    invalid = {arm: [p for p, d in by.items() if arm in d and d[arm]["status"] not in EVALUATED]
+               for arm in arms}
+    paired = {p: d for p, d in by.items()
+              if all(arm in d and d[arm]["status"] in EVALUATED for arm in arms)}
+
+    def leaks(r, route):
+        key = "leak_volume_ml" if route == "any" else f"leak_{route}_ml"
+        v = r.get(key, "")
+        return v not in ("", None) and float(v) > a.threshold
+
+    def table(title, patients):
+        print(f"\n{title} ({len(patients)} paired patients; leak > {a.threshold} mL)\n")
+        print(f"| route | {arms[0]} | {arms[1]} | paired RR {arms[0]} / {arms[1]} |")
+        print("|---|---|---|---|")
+        for route in ["any"] + ROUTES:
+            k = [sum(leaks(patients[p][arm], route) for p in patients) for arm in arms]
+            if route != "any" and k == [0, 0]:
+                continue
+            n = len(patients)
+            pr = [(leaks(patients[p][arms[0]], route), leaks(patients[p][arms[1]], route))
+                  for p in patients]
+            print(f"| {route} | {fmt_inc(k[0], n)} | {fmt_inc(k[1], n)} | {fmt_rr(paired_rr(pr))} |")
+
+    print(f"{a.csv}: {len(by)} patients; arms {arms[0]}, {arms[1]}; not evaluated: "
+          + ", ".join(f"{arm} {len(invalid[arm])}" for arm in arms))
+    table("All patients", paired)
+    fr = defaultdict(dict)
+    for p, d in paired.items():
+        if "bone.generate.fracture" in d[arms[0]]:  # a cohort with fracture prevalences
+            fr[d[arms[0]]["bone.generate.fracture"].strip('"')][p] = d
+    for f in sorted(fr):
+        table(f"Fracture {f}", fr[f])
+    edges = a.bands
+    varies = len({d[arms[0]].get("injection.volume_ml") for d in paired.values()}) > 1
+    for lo, hi in zip(edges, edges[1:]) if varies else []:
+        sel = {p: d for p, d in paired.items()
+               if lo <= float(d[arms[0]]["injection.volume_ml"]) < hi
+               or (hi == edges[-1] and float(d[arms[0]]["injection.volume_ml"]) == hi)}
+        table(f"Injected {lo:.2f}–{hi:.2f} mL", sel)
+    # Volumes, onset, pressure: medians per arm.
+    print(f"\n| median (5th–95th pct) | {arms[0]} | {arms[1]} |\n|---|---|---|")
+    for key, unit in [("leak_volume_ml", "mL"), ("first_leak_injected_ml", "mL injected"),
+                      ("peak_injection_pressure_mpa", "MPa"), ("peak_tip_pressure_kpa", "kPa")]:
+        cells = []
+        for arm in arms:
+            v = sorted(float(d[arm][key]) for d in paired.values() if d[arm].get(key, "") != "")
+            if not v:
+                cells.append("–")
+                continue
+            q = lambda f: v[min(len(v) - 1, max(0, round(f * (len(v) - 1))))]
+            cells.append(f"{q(0.5):.3g} ({q(0.05):.3g}–{q(0.95):.3g}) {unit}")
+        print(f"| {key} | {cells[0]} | {cells[1]} |")
+
+
+if __name__ == "__main__":
+    main()
