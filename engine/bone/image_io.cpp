@@ -700,6 +700,8 @@ class DicomLengthCheck {
                     " (a byte-swapped or missing meta header)");
     }
     walk(p, b_.size(), 0, Mode::DataSet, false);
+    // GDCM reads group-2 elements until another group starts; at the end of the file it asserts.
+    if (meta_) fail(b_.size(), "no data set after the meta header");
   }
 
  private:
@@ -780,6 +782,8 @@ class DicomLengthCheck {
         len = u32(p + 4);
       }
       const bool pixels = group == 0x7FE0 && elem == 0x0010;
+      if (group == 2 && (sq || len == 0xFFFFFFFFu))  // GDCM's meta reader asserts on both
+        fail(p, "a sequence or an undefined length in the meta header");
       if (len == 0xFFFFFFFFu) {
         p = walk(p + hdr, end, depth + 1, pixels ? Mode::Fragments : Mode::Sequence, true);
         continue;

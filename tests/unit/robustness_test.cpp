@@ -393,6 +393,11 @@ TEST(Robustness, DicomElementHeadersAreWalkedBeforeGdcmReadsThem) {
   std::string open_sequence = dicom_element(0x0008, 0x1140, "SQ", "");
   open_sequence.replace(open_sequence.size() - 4, 4, "\xff\xff\xff\xff");
   EXPECT_HAS(read(dicom_file(open_sequence)), "without its delimiter");
+  // GDCM's meta header reader asserts at the end of the file and on sequences.
+  EXPECT_HAS(read(dicom_file("").substr(0, 132 + 28)), "no data set after the meta header");
+  EXPECT_HAS(read(dicom_file(dicom_element(0x0002, 0x0020, "SQ", "") +
+                             dicom_element(0x0010, 0x0010, "PN", "X^Y "))),
+             "sequence or an undefined length in the meta header");
   // GDCM takes a meta header that reads (0200,0000) for a big-endian file (1.5 GB asked).
   std::string swapped = dicom_file("");
   std::swap(swapped[132], swapped[133]);
