@@ -87,14 +87,34 @@ struct CellFlows {
   double in_total = 0;
   double out = 0;
   double out_boundary = 0;
+  double out_closed = 0;
 };
 
-template <class NbView, class FloatView, class DoubleView, class SatView>
+/// The gate view of a run without leak gateways.
+struct NoGates {
+  KOKKOS_INLINE_FUNCTION unsigned extent(int) const { return 0; }
+  KOKKOS_INLINE_FUNCTION int operator()(int) const { return 0; }
+};
+
+/// Whether the face of voxel i in direction d (neighbour j) is a closed leak gateway: closed to
+/// the cement phase, open to marrow (engine/solve/gateway.cpp, docs/PHYSICS-LEAKS.md §G). `gate`
+/// holds per bone voxel the 6-bit mask of its closed gateway faces; an empty view means no
+/// gateways.
+template <class GateView>
+KOKKOS_INLINE_FUNCTION bool gate_closed(const GateView& gate, int i, int j, int d) {
+  if (gate.extent(0) == 0) return false;
+  return ((gate(i) >> d) & 1) != 0 || ((gate(j) >> (d ^ 1)) & 1) != 0;
+}
+
+/// Cement out-flow `out` counts only the faces open to cement; a closed gateway face's out-flow
+/// (marrow only) is in `out_closed`, and no cement enters through one.
+template <class NbView, class FloatView, class DoubleView, class SatView, class GateView>
 KOKKOS_INLINE_FUNCTION CellFlows cell_flows(const NbView& nb, const FloatView& tx,
                                             const FloatView& ty, const FloatView& tz,
                                             const FloatView& tb, const DoubleView& p,
                                             const DoubleView& q, const SatView& s,
-                                            const DoubleView& mu_c, double mu_m, double a, int i) {
+                                            const DoubleView& mu_c, double mu_m, double a, int i,
+                                            const GateView& gate) {
   CellFlows c;
   const int b = i / kBlockVoxels, v = i % kBlockVoxels;
   c.in_c = q(i);
@@ -103,11 +123,15 @@ KOKKOS_INLINE_FUNCTION CellFlows cell_flows(const NbView& nb, const FloatView& t
     const int j = neighbour_voxel(nb, b, v, d);
     if (j < 0) continue;
     const double f = face_flux(tx, ty, tz, p, i, j, d);
+    const bool closed = gate_closed(gate, i, j, d);
     if (f > 0) {
-      c.out += f;
+      if (closed)
+        c.out_closed += f;
+      else
+        c.out += f;
     } else if (f < 0) {
       c.in_total -= f;
-      if (s(j) > 0) c.in_c -= f * fractional_flow(s(j), mu_c(j), mu_m, a);
+      if (s(j) > 0 && !closed) c.in_c -= f * fractional_flow(s(j), mu_c(j), mu_m, a);
     }
   }
   // Outer boundary at p = 0: outflow when p > 0; inflow from outside brings marrow only.
@@ -134,19 +158,21 @@ KOKKOS_INLINE_FUNCTION CellFlows cell_flows(const NbView& nb, const FloatView& t
 /// a convex combination (no new extrema). The neighbours' states come from the previous sweep
 /// (Jacobi), as for the saturation; at convergence W is conserved face by face. A cell without
 /// old or incoming cement keeps c_old.
-template <class NbView, class FloatView, class DoubleView, class SatView, class StateView>
+template <class NbView, class FloatView, class DoubleView, class SatView, class StateView,
+          class GateView>
 KOKKOS_INLINE_FUNCTION double mixed_state(const NbView& nb, const FloatView& tx,
                                           const FloatView& ty, const FloatView& tz,
                                           const DoubleView& p, const DoubleView& q,
                                           const SatView& s_it, const DoubleView& mu_c, double mu_m,
                                           double a, int i, double cap, double s_old, double c_old,
-                                          double c_in, const StateView& c_it) {
+                                          double c_in, const StateView& c_it,
+                                          const GateView& gate) {
   const int b = i / kBlockVoxels, v = i % kBlockVoxels;
   double num = cap * s_old * c_old + q(i) * c_in;
   double den = cap * s_old + q(i);
   for (int d = 0; d < 6; ++d) {
     const int j = neighbour_voxel(nb, b, v, d);
-    if (j < 0 || !(s_it(j) > 0)) continue;
+    if (j < 0 || !(s_it(j) > 0) || gate_closed(gate, i, j, d)) continue;
     const double f = face_flux(tx, ty, tz, p, i, j, d);
     if (f < 0) {
       const double w = -f * fractional_flow(s_it(j), mu_c(j), mu_m, a);
@@ -155,6 +181,28 @@ KOKKOS_INLINE_FUNCTION double mixed_state(const NbView& nb, const FloatView& tx,
     }
   }
   return den > 0 ? num / den : c_old;
+}
+
+/// cell_flows without leak gateways.
+template <class NbView, class FloatView, class DoubleView, class SatView>
+KOKKOS_INLINE_FUNCTION CellFlows cell_flows(const NbView& nb, const FloatView& tx,
+                                            const FloatView& ty, const FloatView& tz,
+                                            const FloatView& tb, const DoubleView& p,
+                                            const DoubleView& q, const SatView& s,
+                                            const DoubleView& mu_c, double mu_m, double a, int i) {
+  return cell_flows(nb, tx, ty, tz, tb, p, q, s, mu_c, mu_m, a, i, NoGates{});
+}
+
+/// mixed_state without leak gateways.
+template <class NbView, class FloatView, class DoubleView, class SatView, class StateView>
+KOKKOS_INLINE_FUNCTION double mixed_state(const NbView& nb, const FloatView& tx,
+                                          const FloatView& ty, const FloatView& tz,
+                                          const DoubleView& p, const DoubleView& q,
+                                          const SatView& s_it, const DoubleView& mu_c, double mu_m,
+                                          double a, int i, double cap, double s_old, double c_old,
+                                          double c_in, const StateView& c_it) {
+  return mixed_state(nb, tx, ty, tz, p, q, s_it, mu_c, mu_m, a, i, cap, s_old, c_old, c_in, c_it,
+                     NoGates{});
 }
 
 }  // namespace cementflow::kernels

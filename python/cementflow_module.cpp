@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -230,22 +231,37 @@ py::object json_loads(const std::string& text) {
   return py::module_::import("json").attr("loads")(text);
 }
 
-cf::Scene scene_from(const py::object& scene) {
+/// The scene of a dict or a file; `text` gets its JSON (kept in checkpoints for `run --resume`).
+cf::Scene scene_from(const py::object& scene, std::string* text = nullptr) {
   if (py::isinstance<py::dict>(scene)) {
-    const std::string text = py::module_::import("json").attr("dumps")(scene).cast<std::string>();
-    return cf::parse_scene(text, "<dict>");
+    const std::string t = py::module_::import("json").attr("dumps")(scene).cast<std::string>();
+    if (text) *text = t;
+    return cf::parse_scene(t, "<dict>");
   }
   const py::object os = py::module_::import("os");
-  if (py::isinstance<py::str>(scene) || py::hasattr(scene, "__fspath__"))
-    return cf::load_scene(os.attr("fspath")(scene).cast<std::string>());
+  if (py::isinstance<py::str>(scene) || py::hasattr(scene, "__fspath__")) {
+    const std::string path = os.attr("fspath")(scene).cast<std::string>();
+    cf::Scene s = cf::load_scene(path);
+    if (text) {
+      std::ifstream in(path, std::ios::binary);
+      text->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return s;
+  }
   throw py::type_error("cementflow.run: scene must be a dict or a path to a scene JSON file");
 }
 
-py::dict run(const py::object& scene_arg, const py::object& out, const py::object& progress) {
-  const cf::Scene scene = scene_from(scene_arg);
+py::dict run(const py::object& scene_arg, const py::object& out, const py::object& progress,
+             double checkpoint_interval_s, const py::object& resume, long long stop_after_steps) {
+  std::string scene_text;
+  const cf::Scene scene = scene_from(scene_arg, &scene_text);
   cf::RunOptions opt;
-  if (!out.is_none())
-    opt.out_dir = py::module_::import("os").attr("fspath")(out).cast<std::string>();
+  const py::object os = py::module_::import("os");
+  if (!out.is_none()) opt.out_dir = os.attr("fspath")(out).cast<std::string>();
+  opt.checkpoint.interval_s = checkpoint_interval_s;
+  opt.checkpoint.stop_after_steps = stop_after_steps;
+  if (!resume.is_none()) opt.checkpoint.resume_from = os.attr("fspath")(resume).cast<std::string>();
+  if (checkpoint_interval_s > 0 || stop_after_steps > 0) opt.checkpoint.scene_text = scene_text;
   auto call = std::make_shared<Call>();
   opt.cancel = &call->cancel;
   if (!progress.is_none())
@@ -396,7 +412,8 @@ PYBIND11_MODULE(cementflow, m) {
       "all cores). Optional; the first run starts it otherwise. Once per process.");
 
   m.def("run", &run, py::arg("scene"), py::arg("out") = py::none(),
-        py::arg("progress") = py::none(),
+        py::arg("progress") = py::none(), py::arg("checkpoint_interval_s") = 0.0,
+        py::arg("resume") = py::none(), py::arg("stop_after_steps") = 0,
         "Runs a scene (a dict as in SPEC.md §3, or a path to a scene file). Writes report.json, "
         "fill.vdb and pressure_curve.csv into `out` when given. Returns a dict: report (the "
         "report as a dict), grids (name -> NumPy array [z, y, x]), origin_mm, voxel_mm, "
@@ -404,7 +421,11 @@ PYBIND11_MODULE(cementflow, m) {
         "injected_ml, target_ml, injection_pressure_mpa, tip_pressure_kpa. The GIL is released "
         "while running; Ctrl-C (or an exception in progress) cancels the run, keeps the outputs "
         "written so far, and is raised. Invalid input raises cementflow.InputError (a "
-        "ValueError) with the CLI's message.");
+        "ValueError) with the CLI's message. Checkpoints (README \"Checkpoint and restart\"): "
+        "checkpoint_interval_s writes out/checkpoint.cfck every that many seconds of wall time "
+        "(and when cancelled); stop_after_steps stops after that many time steps with a "
+        "checkpoint; resume (an output folder or a checkpoint file) continues such a run, with "
+        "the same outputs as an uninterrupted one.");
 
   m.def("generate_vertebra", &generate_vertebra, py::arg("seed") = 1, py::arg("voxel_mm") = 0.5,
         py::arg("quality") = "osteoporotic", py::arg("fracture") = "none",

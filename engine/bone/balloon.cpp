@@ -205,6 +205,20 @@ double balloon_radius_mm(double length_mm, double volume_ml) {
   return 0.5 * (lo + hi);
 }
 
+double catalogue_balloon_length_mm(double nominal_length_mm, double volume_ml) {
+  if (!(std::isfinite(nominal_length_mm) && nominal_length_mm > 0 && std::isfinite(volume_ml) &&
+        volume_ml > 0))
+    return 0;
+  // V(r) = pi r^2 L_n + 4/3 pi r^3 grows with r: bisection on [0, the sphere's radius].
+  const double v = volume_ml * kMm3PerMl;
+  double lo = 0, hi = std::cbrt(3 * v / (4 * kPi));
+  for (int it = 0; it < 200 && hi - lo > 1e-12 * hi; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (kPi * mid * mid * nominal_length_mm + 4.0 / 3.0 * kPi * mid * mid * mid < v ? lo : hi) = mid;
+  }
+  return nominal_length_mm + (lo + hi);
+}
+
 KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& balloons,
                                 const std::string& file, const std::vector<std::string>& keys) {
   auto key_of = [&keys](std::size_t i) {
@@ -304,10 +318,11 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
 
   // --- cavities ---------------------------------------------------------------------------------
   const detail::BlockIndex index(bone);
-  const std::vector<float> native = bone.porosity;
+  std::vector<float> native = bone.porosity;  // closed vein voxels get their new one below
   std::vector<std::vector<long long>> cavity(balloons.size());
   std::vector<double> displaced_bv(balloons.size(), 0.0);  // in voxel volumes
   std::vector<char> carved(bone.num_voxels(), 0);          // cavity made by this call
+  std::vector<long long> compressed;                       // vein voxels a balloon took in
   for (std::size_t i = 0; i < balloons.size(); ++i) {
     const Capsule& c = caps[i];
     const auto n_want =
@@ -343,7 +358,12 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
       // A cavity the bone already had (a fracture cleft) may lie in the balloon: it stays cavity,
       // with no bone to displace. One carved here by another balloon is an overlap.
       const bool cleft = m == static_cast<int>(Material::Cavity) && !carved[static_cast<size_t>(v)];
-      if (!balloon_material(m) && !cleft)
+      // An intraosseous vein in the balloon's way is compressed, not an obstacle (issue 15): its
+      // lumen inside the balloon becomes cavity (no bone to displace), and it is closed where it
+      // meets the cavity's wall (below).
+      const bool vein = m == static_cast<int>(Material::Vein);
+      if (vein) compressed.push_back(v);
+      if (!balloon_material(m) && !cleft && !vein)
         throw InputError(file, key_of(i),
                          "centre " + vec(balloons[i].center_mm) + ", radius " + num(c.radius) +
                              " mm, reaches " + material_text(m) + " at " +
@@ -361,6 +381,43 @@ KyphoplastyStats carve_balloons(BoneBlocks& bone, const std::vector<Balloon>& ba
     }
   }
 
+  // --- compressed veins ------------------------------------------------------------------------
+  // The vein's lumen is pressed shut against the cavity wall: each vein voxel that touches a
+  // carved cavity voxel becomes trabecular bone with the mean native porosity of its trabecular
+  // neighbours (the collapsed lumen takes on the surrounding marrow space; 0.9 if it has none)
+  // and the law's permeability, so the rim below compacts it like the rest and the cavity no
+  // longer opens into the vein; the vein beyond it still drains.
+  if (!compressed.empty()) {
+    std::vector<long long> close;
+    for (std::size_t v = 0; v < bone.num_voxels(); ++v) {
+      if (bone.material[v] != static_cast<int>(Material::Vein)) continue;
+      for (long long w : index.neighbours(static_cast<long long>(v)))
+        if (w >= 0 && carved[static_cast<std::size_t>(w)]) {
+          close.push_back(static_cast<long long>(v));
+          break;
+        }
+    }
+    for (long long v : close) {
+      double sum = 0;
+      int count = 0;
+      for (long long w : index.neighbours(v))
+        if (w >= 0 &&
+            bone.material[static_cast<std::size_t>(w)] == static_cast<int>(Material::Trabecular)) {
+          sum += static_cast<double>(native[static_cast<std::size_t>(w)]);
+          ++count;
+        }
+      const double phi = count > 0 ? sum / count : 0.9;
+      const auto u = static_cast<std::size_t>(v);
+      bone.material[u] = static_cast<std::int32_t>(Material::Trabecular);
+      bone.porosity[u] = static_cast<float>(phi);
+      native[u] = bone.porosity[u];
+      if (has_k) {
+        const auto k = trabecular_permeability(phi);
+        for (std::size_t a = 0; a < 3; ++a) bone.permeability[3 * u + a] = static_cast<float>(k[a]);
+      }
+      if (has_route) bone.route[u] = static_cast<std::int32_t>(LeakRoute::None);
+    }
+  }
   // --- rims: the displaced bone, nearest first ----------------------------------------------
   std::vector<char> seen(bone.num_voxels(), 0);
   for (std::size_t i = 0; i < balloons.size(); ++i) {

@@ -114,6 +114,14 @@ std::string to_json(const Report& r) {
                  {"transport_sweeps", r.solver.transport_sweeps},
                  {"preconditioner", r.solver.preconditioner},
                  {"multigrid_levels", r.solver.multigrid_levels}};
+  if (r.checkpoint.written > 0 || r.checkpoint.resumed ||
+      !r.checkpoint.error.empty()) {  // extension: checkpoint/restart
+    j["checkpoint"] = {{"written", r.checkpoint.written}, {"file", r.checkpoint.file}};
+    if (r.checkpoint.resumed)
+      j["checkpoint"]["resumed"] = {{"at_step", r.checkpoint.resumed_at_step},
+                                    {"at_time_s", num(r.checkpoint.resumed_at_time_s)}};
+    if (!r.checkpoint.error.empty()) j["checkpoint"]["error"] = r.checkpoint.error;
+  }
   // Invalid UTF-8 in a string (a message quoting a file name, say) is replaced, not thrown on.
   return j.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
 }

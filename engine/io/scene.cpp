@@ -461,14 +461,23 @@ Needle parse_needle(const std::string& file, const json& j, const std::string& p
 Balloon parse_balloon(const std::string& file, const json& j, const std::string& path,
                       const BoneSource& bone) {
   const Obj o(file, j, path);
-  o.allow({"center_mm", "axis", "length_mm", "volume_ml"});
+  o.allow({"center_mm", "axis", "length_mm", "nominal_length_mm", "volume_ml"});
   Balloon b;
   b.center_mm = o.vec3("center_mm", kAny, "a point [x, y, z] in mm");
   if (bone.kind == BoneSource::Kind::Box && !inside_box(b.center_mm, box_extent_mm(bone.box)))
     o.fail("center_mm", *o.get("center_mm"), inside_box_text(box_extent_mm(bone.box)));
   b.axis = o.direction("axis");
-  b.length_mm = o.number("length_mm", kPositive, "a positive balloon length in mm (end to end)");
+  if (o.has("length_mm") && o.has("nominal_length_mm"))
+    o.fail("nominal_length_mm", *o.get("nominal_length_mm"),
+           "exactly one of length_mm (inflated, end to end) or nominal_length_mm (catalogue size, "
+           "e.g. 15 for a 15/3 balloon)");
   b.volume_ml = o.number("volume_ml", kPositive, "a positive inflated volume in mL");
+  if (o.has("nominal_length_mm"))  // issue 15: catalogue sizes (kyphoplasty.hpp)
+    b.length_mm = catalogue_balloon_length_mm(
+        o.number("nominal_length_mm", kPositive, "a positive nominal balloon length in mm"),
+        b.volume_ml);
+  else
+    b.length_mm = o.number("length_mm", kPositive, "a positive balloon length in mm (end to end)");
   const double vmax = balloon_max_volume_ml(b.length_mm);
   if (b.volume_ml > vmax)
     o.fail("volume_ml", *o.get("volume_ml"),
@@ -565,7 +574,8 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
     o.allow({"max_time_s", "output_interval_s", "pressure_tolerance", "max_solver_iterations",
              "courant", "picard_tolerance", "max_picard_iterations", "corey_exponent",
              "arrival_saturation", "preconditioner", "inexact_picard", "time_stepping",
-             "volume_step_ml", "max_front_courant", "pressure_change", "volume_picard_iterations"});
+             "volume_step_ml", "max_front_courant", "pressure_change", "volume_picard_iterations",
+             "max_volume_growth"});
     s.max_time_s = o.number("max_time_s", kPositive, "a positive time in s", s.max_time_s);
     // At least 1 ms: an interval of 1e-30 s never advanced the next output time (issue 17).
     s.output_interval_s = o.number("output_interval_s", Range{1e-3, kInf, false, false},
@@ -599,6 +609,8 @@ SimulationSettings parse_simulation(const Obj& root, const Injection& inj) {
         o.number("max_front_courant", kPositive, "a positive Courant number", s.max_front_courant);
     s.pressure_change =
         o.number("pressure_change", kUnitOpen, "a relative change in (0, 1)", s.pressure_change);
+    s.max_volume_growth =
+        o.number("max_volume_growth", kPositive, "a positive relative volume", s.max_volume_growth);
     s.volume_picard_iterations =
         static_cast<int>(o.integer("volume_picard_iterations", 1, std::numeric_limits<int>::max(),
                                    "a positive integer", s.volume_picard_iterations));
@@ -631,7 +643,8 @@ Scene parse_scene(const std::string& json_text, const std::string& file) {
   const json doc = parse_json_text(json_text, file);
   if (!doc.is_object()) throw InputError(file, "", show(doc), "a JSON scene object (SPEC.md §3)");
   const Obj root(file, doc, "");
-  root.allow({"schema", "name", "bone", "cement", "marrow", "injection", "simulation", "output"});
+  root.allow({"schema", "name", "bone", "cement", "marrow", "injection", "simulation", "output",
+              "leak_gateways"});
 
   Scene s;
   s.file = file;
@@ -646,6 +659,21 @@ Scene parse_scene(const std::string& json_text, const std::string& file) {
     m.allow({"viscosity_pa_s"});
     s.marrow_viscosity_pa_s = m.number("viscosity_pa_s", kPositive, "a positive viscosity in Pa·s",
                                        s.marrow_viscosity_pa_s);
+  }
+  if (root.has("leak_gateways")) {  // extension, issue 15 (docs/PHYSICS-LEAKS.md §G)
+    const Obj g = root.object("leak_gateways");
+    g.allow({"vein", "endplate", "breach"});
+    const std::pair<const char*, Gateway*> classes[] = {{"vein", &s.gateways.vein},
+                                                        {"endplate", &s.gateways.endplate},
+                                                        {"breach", &s.gateways.breach}};
+    for (const auto& [k, gw] : classes) {
+      if (!g.has(k)) continue;
+      const Obj o = g.object(k);
+      o.allow({"opening_mm", "length_mm"});
+      gw->opening_mm =
+          o.number("opening_mm", kPositive, "a positive opening in mm", gw->opening_mm);
+      gw->length_mm = o.number("length_mm", kNonNegative, "a length in mm, >= 0", gw->length_mm);
+    }
   }
   s.injection = parse_injection(root, s.bone);
   s.simulation = parse_simulation(root, s.injection);

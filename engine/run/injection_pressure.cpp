@@ -6,25 +6,6 @@
 
 namespace cementflow::detail {
 
-double tip_pressure(const DView<double*>& p, const std::vector<long long>& tips) {
-  // Reads only the tip entries (issue 13: the whole field used to be copied to the host every
-  // step): the few tip indices go to the device, one max-reduction comes back.
-  DView<int*> idx("cementflow::run::tips", tips.size());
-  auto h = Kokkos::create_mirror_view(idx);
-  for (size_t k = 0; k < tips.size(); ++k) h(k) = static_cast<int>(tips[k]);
-  Kokkos::deep_copy(idx, h);
-  double m = 0;
-  Kokkos::parallel_reduce(
-      "cementflow::run::tip_pressure",
-      Kokkos::RangePolicy<ExecSpace>(0, static_cast<int>(tips.size())),
-      KOKKOS_LAMBDA(int k, double& mx) {
-        const double v = p(idx(k));
-        if (v > mx) mx = v;
-      },
-      Kokkos::Max<double>(m));
-  return std::max(m, 0.0);
-}
-
 CannulaDrop::CannulaDrop(const Scene& scene, const CementParams& cement)
     : law_(cement.law),
       cure_(scene.cement.curing),

@@ -1,8 +1,7 @@
 #pragma once
-// The pressures the surgeon feels (PHYSICS.md §M3): the pressure at the needle tips, read from the
-// pressure field, and the injection pressure = tip pressure + the cannula pressure drop of the
-// cement in the syringe. The seam for a well model of the tip (a future tip_pressure) and for
-// other cannula models. Kokkos translation units only.
+// The pressures the surgeon feels (PHYSICS.md §M3): the injection pressure = the pressure at the
+// needle opening (the well model of engine/solve/well.hpp, issue 15) + the cannula pressure drop
+// of the cement in the syringe. The seam for other cannula models. Kokkos translation units only.
 
 #include <vector>
 
@@ -12,9 +11,6 @@
 #include "engine/solve/rheology_params.hpp"
 
 namespace cementflow::detail {
-
-/// Highest pressure (Pa) among the tip voxels.
-double tip_pressure(const DView<double*>& p, const std::vector<long long>& tips);
 
 /// The cannula pressure drop of the injected cement, rheology converted once per run.
 class CannulaDrop {

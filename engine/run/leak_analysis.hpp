@@ -55,6 +55,15 @@ class LeakTracker {
   /// The routes that leaked, in route order (SPEC.md §5 "leaks").
   std::vector<Leak> leaks() const;
 
+  /// Per route: leaked yet, and its record (checkpoint/restart).
+  const std::array<bool, kNumLeakRoutes>& leaked() const { return leaked_; }
+  const std::array<Leak, kNumLeakRoutes>& records() const { return record_; }
+  void restore(const std::array<bool, kNumLeakRoutes>& leaked,
+               const std::array<Leak, kNumLeakRoutes>& records) {
+    leaked_ = leaked;
+    record_ = records;
+  }
+
  private:
   const BoneBlocks& grid_;
   const BlockIndex& index_;

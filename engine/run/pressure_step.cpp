@@ -66,7 +66,8 @@ PressureStep::PressureStep(const DeviceGrid& grid, const Scene& scene, const Cem
       mu_m_(scene.marrow_viscosity_pa_s),
       corey_(scene.simulation.corey_exponent),
       policy_(picard_policy(scene.simulation, cement.newtonian)),
-      solver_(grid, preconditioner_of(scene.simulation)) {}
+      solver_(grid, preconditioner_of(scene.simulation)),
+      s_open_(scene.simulation.arrival_saturation) {}
 
 bool PressureStep::pressure_solve(RunState& st, double tol, Report::Solver& stats,
                                   std::string& message) {
@@ -98,7 +99,8 @@ bool PressureStep::solve(RunState& st, Transport& transport, Report::Solver& sta
     }
     {
       auto sc = prof.time(Phase::Assembly);
-      solver_.assemble_operator(st.lambda);
+      solver_.assemble_operator(st.lambda, gates_ ? gates_->adjuster(st.lambda, st.s)
+                                                  : std::function<void(PressureOperator&)>{});
     }
     {
       // Issue 13: with volume steps the later Picard iterates of a step (viscosity only) keep
@@ -133,6 +135,14 @@ bool PressureStep::solve(RunState& st, Transport& transport, Report::Solver& sta
       if (!pressure_solve(st, policy_.tight, stats, message)) return false;
     }
     auto sc = prof.time(Phase::Velocity);
+    transport.velocity(solver_.op(), st.p, st.vel, st.speed);
+  }
+  // Leak gateways whose entry pressure is exceeded open (for good); the pressure is solved again
+  // with them open before the transport uses it (docs/PHYSICS-LEAKS.md §G).
+  if (gates_ && gates_->open_where_exceeded(st.p, st.s, st.cure_state, cement_.cure,
+                                            st.syringe_state, cement_.t_body_k, s_open_) > 0) {
+    solver_.assemble(st.lambda, gates_->adjuster(st.lambda, st.s));
+    if (!pressure_solve(st, policy_.tight, stats, message)) return false;
     transport.velocity(solver_.op(), st.p, st.vel, st.speed);
   }
   return true;

@@ -9,6 +9,7 @@
 #include "cementflow/scene.hpp"
 #include "engine/run/run_state.hpp"
 #include "engine/run/step_profile.hpp"
+#include "engine/solve/gateway.hpp"
 #include "engine/solve/pressure_solver.hpp"
 #include "engine/solve/transport.hpp"
 
@@ -53,6 +54,10 @@ class PressureStep {
   PicardPolicy& policy() { return policy_; }
   /// Times the stages of solve() into `profile` (CEMENTFLOW_PROFILE; null: not timed).
   void set_profile(StepProfile* profile) { profile_ = profile ? profile : &off_; }
+  /// Leak gateways (issue 15, engine/solve/gateway.cpp): closed faces enter every assembly, and
+  /// after the Picard loop those whose entry pressure is exceeded open and the pressure is solved
+  /// again. nullptr (the default) = none.
+  void set_gateways(Gateways* g) { gates_ = g; }
 
  private:
   bool pressure_solve(RunState& st, double tol, Report::Solver& stats, std::string& message);
@@ -64,6 +69,8 @@ class PressureStep {
   PressureSolver solver_;
   StepProfile off_{false};
   StepProfile* profile_ = &off_;
+  double s_open_ = 0.5;  ///< cement fraction at a gateway that can open it
+  Gateways* gates_ = nullptr;
 };
 
 }  // namespace cementflow::detail

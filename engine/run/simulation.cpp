@@ -21,6 +21,7 @@
 #include "engine/grid/block_index.hpp"
 #include "engine/grid/device_grid.hpp"
 #include "engine/io/run_modes.hpp"
+#include "engine/run/checkpoint.hpp"
 #include "engine/run/fill_shape.hpp"
 #include "engine/run/injection_check.hpp"
 #include "engine/run/injection_pressure.hpp"
@@ -31,7 +32,9 @@
 #include "engine/run/step_control.hpp"
 #include "engine/run/step_profile.hpp"
 #include "engine/run/volume_stepping.hpp"
+#include "engine/solve/gateway.hpp"
 #include "engine/solve/transport.hpp"
+#include "engine/solve/well.hpp"
 
 namespace cementflow {
 
@@ -104,6 +107,14 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   detail::RunState st = detail::make_run_state(grid, scene, cement, tips);
   detail::PressureStep pressure(grid, scene, cement);
   detail::Transport transport(grid, scene.marrow_viscosity_pa_s, sim.corey_exponent);
+  // Issue 15: the pressure at the needle openings (well model) and the leak gateways.
+  const detail::WellModel well(sorted, tips, inj,
+                               inj.flow_rate_m3_s / static_cast<double>(inj.needles.size()),
+                               scene.marrow_viscosity_pa_s, sim.corey_exponent);
+  detail::Gateways gates(grid, scene.gateways, cement.law, scene.marrow_viscosity_pa_s,
+                         sim.corey_exponent);
+  transport.set_gates(gates.mask());
+  pressure.set_gateways(&gates);
   const detail::CannulaDrop cannula(scene, cement);
   detail::LeakTracker leaks(sorted, index);
   rep.solver.preconditioner = sim.preconditioner;
@@ -114,7 +125,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   detail::StepLimits limits{sim.output_interval_s, inj.volume_m3};
   // Issue 13: the step control (engine/run/volume_stepping.hpp), its helpers, and the phase
   // profile (CEMENTFLOW_PROFILE=1).
-  detail::StepControl control(sim, inj);
+  const double voxel_m3 = std::pow(bone.voxel_mm * 1e-3, 3);
+  detail::StepControl control(sim, inj, voxel_m3 * static_cast<double>(inj.needles.size()));
   detail::StateSnapshot saved;
   detail::PressurePredictor predictor;
   detail::StepProfile prof(detail::StepProfile::enabled_from_environment());
@@ -122,8 +134,13 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   pressure.set_profile(&prof);
   bool row_due = false, finishing = false;
   detail::RunStatus status = detail::RunStatus::Completed;
+  // Issue 17: checkpoints between steps, and a resume from one (engine/run/checkpoint.hpp).
+  detail::Checkpointer ckpt(options.checkpoint, options.out_dir, scene, sorted);
+  detail::LoopState loop{st,      control, predictor, leaks,      limits, rep,
+                         row_due, p_tip,   p_inj,     cannula_dp, gates};
+  const long long first_step = ckpt.resume(loop);
   try {
-    for (long long step = 0;; ++step) {
+    for (long long step = first_step;; ++step) {
       // Pressure, velocity and viscosity (Picard), then the pressures at the tip and syringe.
       if (control.volume()) predictor.predict(st.p, st.t);  // issue 13: warm start
       if (!pressure.solve(st, transport, rep.solver, rep.message)) {
@@ -133,7 +150,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
       if (control.volume()) predictor.record(st.p, st.t);
       {
         auto sc = prof.time(Phase::HostCopy);
-        p_tip = detail::tip_pressure(st.p, tips);
+        p_tip = well.opening_pressure(st.p, st.s, st.cure_state, cement.law, cement.cure,
+                                      st.syringe_state, cement.t_body_k);
       }
       if (cement.curing && step > 0) cannula_dp = cannula(st.syringe_state);
       p_inj = p_tip + cannula_dp;
@@ -241,9 +259,13 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
         rep.message = "stopped at the first leak (injection.stop_at_leak)";
         break;
       }
-      if (options.cancel && options.cancel->load()) {
+      if ((options.cancel && options.cancel->load()) || ckpt.stop_requested(rep.solver.steps)) {
+        ckpt.after_step(loop, step + 1, true);  // issue 17: the state to resume from
         status = detail::RunStatus::Failed;
-        rep.message = "cancelled at t = " + std::to_string(st.t) + " s";
+        rep.message = (ckpt.stop_requested(rep.solver.steps)
+                           ? "stopped after " + std::to_string(rep.solver.steps) + " steps at t = "
+                           : std::string("cancelled at t = ")) +
+                      std::to_string(st.t) + " s";
         break;
       }
       if (st.t >= sim.max_time_s * (1 - 1e-12) || step + 1 >= kMaxSteps) {
@@ -252,6 +274,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
             "simulation.max_time_s or the step limit was reached before the target volume";
         break;
       }
+      ckpt.after_step(loop, step + 1);  // issue 17: every options.checkpoint.interval_s
     }
   } catch (const SimulationError& e) {
     // A failure inside the loop (e.g. no cannula flow curve carries Q): keep what was computed.
@@ -264,6 +287,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
 
   collect(scene, grid, index, st, leaks, std::move(sorted), result);
   rep.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  ckpt.finish(rep);
   if (prof.on())  // issue 13: CEMENTFLOW_PROFILE=1
     std::cerr << "cementflow profile (" << rep.solver.steps << " steps, "
               << rep.solver.pressure_solves << " pressure solves, " << rep.solver.total_iterations

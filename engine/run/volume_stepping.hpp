@@ -7,7 +7,10 @@
 //  - "volume" (default): dt sized in injected volume (simulation.volume_step_ml), bounded by a
 //    front Courant number (simulation.max_front_courant: the implicit upwind transport is stable
 //    for any step, this bounds its time-discretisation smearing of the front) and by the relative
-//    change of the injection pressure per step (simulation.pressure_change), with the events a
+//    change of the injection pressure per step (simulation.pressure_change) and by the growth of
+//    the injected volume per step (simulation.max_volume_growth: while the bolus is a few voxels
+//    across, a fixed volume step is a large relative change of its radius, and the tip pressure
+//    is set by that radius), with the events a
 //    user reads located exactly: the first leak of each route by bisection of the step that
 //    crosses it (EventBisection), output times and the target volume by cutting the step that
 //    would pass them, the pressure limit by shortening the step predicted to pass it.
@@ -25,23 +28,36 @@ namespace cementflow::detail {
 /// The step size of either setting. One per run.
 class StepControl {
  public:
-  StepControl(const SimulationSettings& sim, const Injection& inj);
+  /// `seed_m3`: the volume the growth bound adds to the injected volume (one voxel per needle),
+  /// so that the first step is not zero.
+  StepControl(const SimulationSettings& sim, const Injection& inj, double seed_m3);
 
   bool volume() const { return volume_; }
 
   /// The step (s) at time t with `injected` m^3 so far, from the front time step (s, courant 1),
   /// before the cuts to output times, target volume and max_time_s (which the loop applies).
   /// `p_inj` is the injection pressure (Pa) at t.
-  double propose(double front_dt, double p_inj) const;
+  double propose(double front_dt, double p_inj, double injected_m3) const;
 
   /// Records the injection pressure at the start of a step (the pressure-change control uses
   /// the last two).
   void observe(double t, double p_inj);
 
+  /// What observe() keeps (checkpoint/restart, engine/run/checkpoint.cpp).
+  struct History {
+    double t_prev = -1, p_prev = 0, rate = 0;
+  };
+  History history() const { return {t_prev_, p_prev_, rate_}; }
+  void restore(const History& h) {
+    t_prev_ = h.t_prev;
+    p_prev_ = h.p_prev;
+    rate_ = h.rate;
+  }
+
  private:
   bool volume_ = false;
   double courant_ = 1, volume_dt_ = 0, max_front_courant_ = 1, pressure_change_ = 0;
-  double max_pressure_ = 0;
+  double max_pressure_ = 0, growth_ = 0, seed_m3_ = 0, flow_ = 0;
   double t_prev_ = -1, p_prev_ = 0, rate_ = 0;  // dp_inj/dt between the last two observations
 };
 
@@ -83,6 +99,19 @@ class PressurePredictor {
   void record(const DView<double*>& p, double t);
   /// Before the solve at time t: p += rate (t - t_recorded), once two pressures are recorded.
   void predict(DView<double*>& p, double t) const;
+
+  /// Its history (checkpoint/restart): the last pressure recorded and its rate (empty before the
+  /// first record), the time of the last record and how many were made.
+  const DView<double*>& last() const { return last_; }
+  const DView<double*>& rate() const { return rate_; }
+  double t_last() const { return t_last_; }
+  int recorded() const { return recorded_; }
+  void restore(DView<double*> last, DView<double*> rate, double t_last, int recorded) {
+    last_ = last;
+    rate_ = rate;
+    t_last_ = t_last;
+    recorded_ = recorded;
+  }
 
  private:
   DView<double*> last_, rate_;

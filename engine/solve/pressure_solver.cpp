@@ -44,8 +44,9 @@ PressureSolver::PressureSolver(const DeviceGrid& grid, Preconditioner preconditi
   if (preconditioner_ == Preconditioner::Multigrid) mg_ = std::make_unique<Multigrid>(grid, mg);
 }
 
-void PressureSolver::assemble(const DView<double*>& lambda) {
-  assemble_operator(lambda);
+void PressureSolver::assemble(const DView<double*>& lambda,
+                              const std::function<void(PressureOperator&)>& adjust_faces) {
+  assemble_operator(lambda, adjust_faces);
   update_preconditioner();
 }
 
@@ -57,7 +58,8 @@ void PressureSolver::refresh_smoother() {
   if (mg_) mg_->update_finest(op_);
 }
 
-void PressureSolver::assemble_operator(const DView<double*>& lambda) {
+void PressureSolver::assemble_operator(const DView<double*>& lambda,
+                                       const std::function<void(PressureOperator&)>& adjust_faces) {
   const int n = static_cast<int>(grid_.num_voxels());
   using IntV = DView<int*>;
   using NbV = DView<int* [6]>;
@@ -67,6 +69,7 @@ void PressureSolver::assemble_operator(const DView<double*>& lambda) {
                        kernels::AssembleTransmissibility<IntV, NbV, FV, DV>{
                            grid_.material, grid_.neighbour, grid_.kx, grid_.ky, grid_.kz, lambda,
                            op_.tx, op_.ty, op_.tz, op_.tb, grid_.h_m});
+  if (adjust_faces) adjust_faces(op_);
   Kokkos::parallel_for(
       "cementflow::pressure::assemble_diagonal", Policy(0, n),
       kernels::AssembleDiagonal<IntV, NbV, FV, DV>{grid_.material, grid_.neighbour, op_.tx, op_.ty,

@@ -4,6 +4,7 @@
 // multigrid cycle (engine/solve/multigrid.hpp) or Jacobi as the preconditioner, warm start from the
 // caller's p.
 
+#include <functional>
 #include <memory>
 
 #include "engine/grid/device_grid.hpp"
@@ -42,11 +43,15 @@ class PressureSolver {
   int levels() const;
 
   /// Assembles the operator for total mobility `lambda` (1/(Pa s)) per voxel
-  /// (assemble_operator, then update_preconditioner).
-  void assemble(const DView<double*>& lambda);
+  /// (assemble_operator, then update_preconditioner). `adjust_faces`, if given, may rewrite face
+  /// transmissibilities (tx, ty, tz) before the diagonal and the multigrid hierarchy are built
+  /// from them (the leak gateways of engine/solve/gateway.cpp).
+  void assemble(const DView<double*>& lambda,
+                const std::function<void(PressureOperator&)>& adjust_faces = {});
   /// The fine operator only; the multigrid hierarchy keeps its coarse operators until
   /// update_preconditioner (or refresh_smoother) is called.
-  void assemble_operator(const DView<double*>& lambda);
+  void assemble_operator(const DView<double*>& lambda,
+                         const std::function<void(PressureOperator&)>& adjust_faces = {});
   /// Rebuilds the multigrid hierarchy (coarse operators, coarsest factor) from the fine operator.
   void update_preconditioner();
   /// Points the finest multigrid level at the current fine operator (its smoother then works on

@@ -322,6 +322,23 @@ Rheology power_law(double k_pa_sn, double n, const char* name, double t0_s) {
   return r;
 }
 
+// Herschel–Bulkley presets (issue 15, docs/PHYSICS-LEAKS.md §P): the K, n and cure of the
+// generic power-law class plus a yield stress tau_y. No published yield stress of a named
+// vertebroplasty PMMA was found (searched: rheometry reviews Lewis 2011, Trivedi 2023/2024,
+// Nicholas 2007, Farrar & Rose 2001 abstracts), so tau_y is derived from how the cements are
+// handled (confidence C, derived): a paste holds a bolus of height H on the spatula when
+// tau_y >~ rho g H / 2 (slump criterion of a Bingham paste, Pashias et al., J Rheol 1996;40:1179),
+// rho ~ 1.4 g/cm^3 (PMMA with 10-30 % radiopacifier; C): an HV "dough" that stands as a 3 cm bolus
+// has tau_y >= 200 Pa, a medium paste that stands as 1.5 cm ~ 100 Pa, and an LV cement that runs
+// off the spatula like honey (H < 5 mm) < 35 Pa, taken as 0.
+Rheology herschel_bulkley(double tau_y_pa, double k_pa_sn, double n, const char* name,
+                          double t0_s) {
+  Rheology r = power_law(k_pa_sn, n, name, t0_s);
+  r.model = RheologyModel::HerschelBulkley;
+  r.yield_stress_pa = tau_y_pa;
+  return r;
+}
+
 std::vector<CementPreset> make_presets() {
   std::vector<CementPreset> v;
   v.push_back({"generic_vertebroplasty",
@@ -379,6 +396,29 @@ std::vector<CementPreset> make_presets() {
        "low end of §L1b 0.2-0.8 for a late, doughy cement (C). Clamps [0.1, 7.5e4] Pa s (§L7 "
        "marrow x 2.5; Nicholas 2007, §L1a, A).",
        power_law(3000.0, 0.3, "generic_kyphoplasty_dough", 300.0)});
+  v.push_back({"lv_liquid",
+               "Low-viscosity class with the yield-stress model: a liquid (tau_y = 0) at "
+               "injection",
+               "Confidence C. K = 30 Pa s^n, n = 0.6, t0 = 180 s as generic_low_viscosity "
+               "(PHYSICS.md §L1b, C); tau_y = 0: LV cements (e.g. Vertebroplastic, Osteopal V LV, "
+               "Simplex P) are "
+               "injected as a liquid that runs off the spatula (tau_y < rho g H / 2 ~ 35 Pa for "
+               "H < 5 mm; derived, C). Leak gateways do not hold it (docs/PHYSICS-LEAKS.md §G).",
+               herschel_bulkley(0.0, 30.0, 0.6, "lv_liquid", 180.0)});
+  v.push_back({"mv_paste", "Medium-viscosity class with the yield-stress model: a soft paste",
+               "Confidence C. K = 300 Pa s^n, n = 0.5, t0 = 300 s as generic_vertebroplasty "
+               "(PHYSICS.md §L7, C); tau_y = 100 Pa: a paste that stands as a ~1.5 cm bolus "
+               "(rho g H / 2 with rho 1.4 g/cm^3; derived, C).",
+               herschel_bulkley(100.0, 300.0, 0.5, "mv_paste", 300.0)});
+  v.push_back(
+      {"hv_dough",
+       "High-viscosity class with the yield-stress model: a dough (e.g. Confidence, "
+       "Vertecem V+, Kyphon HV-R are handled as a dough)",
+       "Confidence C. K = 1000 Pa s^n, n = 0.4, t0 = 300 s as generic_high_viscosity "
+       "(PHYSICS.md §L1b, C); tau_y = 300 Pa: a dough that stands as a 3 cm bolus has tau_y >= "
+       "rho g H / 2 = 200 Pa (rho 1.4 g/cm^3; derived, C), taken 1.5x that bound. "
+       "Leak gateways hold it below 2 tau_y L / a (docs/PHYSICS-LEAKS.md §G).",
+       herschel_bulkley(300.0, 1000.0, 0.4, "hv_dough", 300.0)});
   for (auto& p : v) {
     const Curing& c = p.rheology.curing;
     if (c.model != CureModel::Exponential) continue;

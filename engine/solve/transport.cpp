@@ -34,6 +34,7 @@ double Transport::front_time_step(const PressureOperator& op, const DView<double
   const auto tx = op.tx, ty = op.ty, tz = op.tz, tb = op.tb;
   const double vol = grid_.h_m * grid_.h_m * grid_.h_m;
   const double mu_m = mu_m_, a = corey_;
+  const auto gate = gate_;
   double dt = std::numeric_limits<double>::max();
   Kokkos::parallel_reduce(
       "cementflow::transport::front_time_step", Policy(0, static_cast<int>(grid_.num_voxels())),
@@ -43,7 +44,7 @@ double Transport::front_time_step(const PressureOperator& op, const DView<double
         // path inside, and a vein's fast channel would otherwise shrink every later step to the
         // milliseconds its few voxels take to fill.
         if (mat(i) < 0 || s(i) >= 0.5 || ph <= 0 || kernels::leak_destination(mat(i))) return;
-        const auto c = kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s, mu_c, mu_m, a, i);
+        const auto c = kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s, mu_c, mu_m, a, i, gate);
         // The time the current flow through the cell takes to fill its remaining pore space:
         // once its upstream is full the front crosses it at that rate.
         if (c.in_c > 0 && c.in_total > 0) {
@@ -67,6 +68,7 @@ TransportStats Transport::step(const PressureOperator& op, const DView<double*>&
   const auto tx = op.tx, ty = op.ty, tz = op.tz, tb = op.tb;
   const double cap_per_phi = grid_.h_m * grid_.h_m * grid_.h_m / dt;
   const double mu_m = mu_m_, a = corey_;
+  const auto gate = gate_;
   auto s_old = s, s_it = s_iter_, s_nx = s_next_;
   auto flag = flag_, list = list_;
   Kokkos::deep_copy(s_it, s_old);
@@ -119,7 +121,8 @@ TransportStats Transport::step(const PressureOperator& op, const DView<double*>&
           "cementflow::transport::implicit_sweep", Policy(0, m),
           KOKKOS_LAMBDA(int k, double& mx) {
             const int i = list(k);
-            const auto c = kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s_it, mu_c, mu_m, a, i);
+            const auto c =
+                kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s_it, mu_c, mu_m, a, i, gate);
             const double sn = (c.in_c > 0 || s_old(i) > 0)
                                   ? kernels::solve_cell(static_cast<double>(phi(i)) * cap_per_phi,
                                                         s_old(i), c.in_c, c.out, mu_c(i), mu_m, a)
@@ -148,7 +151,7 @@ TransportStats Transport::step(const PressureOperator& op, const DView<double*>&
           s_nx(i) = s_old(i);
           return;
         }
-        const auto c = kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s_it, mu_c, mu_m, a, i);
+        const auto c = kernels::cell_flows(nb, tx, ty, tz, tb, p, q, s_it, mu_c, mu_m, a, i, gate);
         const double fi = kernels::fractional_flow(s_it(i), mu_c(i), mu_m, a);
         const double sn = s_old(i) + (c.in_c - fi * c.out) / (ph * cap_per_phi);
         s_nx(i) = sn;
@@ -185,7 +188,7 @@ TransportStats Transport::step(const PressureOperator& op, const DView<double*>&
             const int i = list(k);
             const double cn = kernels::mixed_state(nb, tx, ty, tz, p, q, s_it, mu_c, mu_m, a, i,
                                                    static_cast<double>(phi(i)) * cap_per_phi,
-                                                   s_old(i), c_old(i), c_in, c_it);
+                                                   s_old(i), c_old(i), c_in, c_it, gate);
             c_nx(i) = cn;
             const double dlt = cn > c_it(i) ? cn - c_it(i) : c_it(i) - cn;
             if (dlt > mx) mx = dlt;

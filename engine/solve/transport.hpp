@@ -45,6 +45,10 @@ class Transport {
   void velocity(const PressureOperator& op, const DView<double*>& p, DView<float*>& vel3,
                 DView<double*>& speed) const;
 
+  /// Leak gateways closed to the cement (per bone voxel a 6-bit mask of closed faces,
+  /// engine/solve/gateway.cpp); an empty view (the default) means none.
+  void set_gates(const DView<int*>& gate) { gate_ = gate; }
+
   double marrow_viscosity() const { return mu_m_; }
   double corey() const { return corey_; }
 
@@ -54,6 +58,7 @@ class Transport {
   DView<double*> s_iter_, s_next_;
   DView<double*> c_iter_, c_next_;  ///< carried-state sweeps (allocated on first use)
   DView<int*> flag_, list_;
+  DView<int*> gate_;  ///< closed leak-gateway faces (empty: none)
 };
 
 }  // namespace cementflow::detail

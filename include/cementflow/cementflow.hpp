@@ -5,6 +5,7 @@
 ///        cohorts (sweep.hpp).
 
 #include "cementflow/bone.hpp"
+#include "cementflow/checkpoint.hpp"
 #include "cementflow/errors.hpp"
 #include "cementflow/import.hpp"
 #include "cementflow/info.hpp"

@@ -52,6 +52,14 @@ double balloon_radius_mm(double length_mm, double volume_ml);
 /// Largest volume (mL) a balloon of end-to-end length `length_mm` can hold: pi L^3 / 6.
 double balloon_max_volume_ml(double length_mm);
 
+/// End-to-end length (mm) of a catalogue balloon "nominal length / volume" (e.g. Kyphon Xpander
+/// 10/3, 15/3, 20/3 and Express 10/2, 15/2: nominal length in mm / maximal volume in mL, Medtronic
+/// IFU M708348B151E; A) inflated to `volume_ml`: the inflatable part keeps its nominal length
+/// between the radiopaque end markers and grows radially, with hemispherical ends, so
+/// V = pi r^2 L_n + 4/3 pi r^3 and the length end to end is L_n + 2r (shape assumption, C: no
+/// published inflated dimensions found). Returns 0 for a non-positive input.
+double catalogue_balloon_length_mm(double nominal_length_mm, double volume_ml);
+
 /// Inflates the balloons in `bone` and withdraws them (PHYSICS.md §M4): the voxels nearest each
 /// balloon's axis segment, round(V / h^3) of them, become cavity (material 3, porosity 1, empty:
 /// filled with marrow-like fluid at the start of the fill); the bone they held is pushed, nearest

@@ -92,6 +92,16 @@ struct Report {
     std::string preconditioner;      ///< "multigrid" or "jacobi"
     int multigrid_levels = 0;        ///< levels of the V-cycle (0 with Jacobi)
   } solver;                          ///< extension: solver statistics
+  /// Extension (issue 17, RunOptions::checkpoint), written as "checkpoint" when the run wrote a
+  /// checkpoint or was resumed from one.
+  struct Checkpoint {
+    long long written = 0;          ///< checkpoints written by this run
+    std::string file;               ///< the checkpoint left to resume from ("" when none)
+    bool resumed = false;           ///< this run continued from a checkpoint
+    long long resumed_at_step = 0;  ///< the step it continued with
+    double resumed_at_time_s = 0;   ///< at that simulated time
+    std::string error;              ///< why the last checkpoint could not be written ("" if it was)
+  } checkpoint;
 };
 
 /// The report as JSON text (SPEC.md §5), pretty-printed.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cementflow/bone.hpp"
+#include "cementflow/gateway.hpp"
 #include "cementflow/import.hpp"
 #include "cementflow/kyphoplasty.hpp"
 #include "cementflow/needle.hpp"
@@ -76,6 +77,10 @@ struct SimulationSettings {
   double volume_step_m3 = 1e-7;   ///< "volume": injected volume per step (volume_step_ml 0.1)
   double max_front_courant = 4;   ///< "volume": front cells crossed per step at most
   double pressure_change = 0.02;  ///< "volume": relative injection-pressure change per step
+  /// "volume": a step injects at most this fraction of the cement already injected (plus one
+  /// voxel's volume per needle): the bolus grows self-similarly, so relative steps keep the tip
+  /// pressure's time error uniform while the bolus is a few voxels across (issue 15).
+  double max_volume_growth = 0.1;
   /// "volume": Picard iterates per step (1: the viscosity lags one step behind the pressure,
   /// updated from each step's solve; more: iterate to picard_tolerance on the total mobility).
   int volume_picard_iterations = 1;
@@ -89,6 +94,7 @@ struct Scene {
   BoneSource bone;
   Rheology cement;
   double marrow_viscosity_pa_s = 0.04;  ///< Bryant et al. 1989 (PHYSICS.md §L2)
+  LeakGateways gateways;                ///< extension "leak_gateways" (docs/PHYSICS-LEAKS.md §G)
   Injection injection;
   SimulationSettings simulation;
   std::vector<std::string> output_grids{"cement_fraction", "arrival_time", "pressure"};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cementflow/bone.hpp"
+#include "cementflow/checkpoint.hpp"
 #include "cementflow/report.hpp"
 #include "cementflow/run_fields.hpp"
 #include "cementflow/scene.hpp"
@@ -28,6 +29,9 @@ struct RunOptions {
   std::string out_dir;                            ///< where outputs go; empty = write nothing
   std::function<void(const Progress&)> progress;  ///< called after each step (may be empty)
   const std::atomic<bool>* cancel = nullptr;      ///< set to true to stop; outputs are kept
+  /// Checkpoints every interval_s of wall time into out_dir, and resuming from one
+  /// (checkpoint.hpp; issue 17). Off by default.
+  CheckpointOptions checkpoint;
 };
 
 /// Result of a run.

@@ -95,6 +95,26 @@ def test_report_and_outputs_match_the_cli(tmp_path):
     assert without_wall_time(py_report) == without_wall_time(cli_report)
 
 
+def test_checkpoint_stop_and_resume_equals_an_uninterrupted_run(tmp_path):
+    whole = cementflow.run(tiny_scene())
+    part = tmp_path / "part"
+    first = cementflow.run(tiny_scene(), out=part, stop_after_steps=2)
+    assert first["report"]["status"] == "failed"
+    assert first["report"]["checkpoint"]["written"] == 1
+    assert (part / "checkpoint.cfck").exists()
+    # Another scene is refused with the CLI's message.
+    with pytest.raises(cementflow.InputError, match="scene_hash"):
+        cementflow.run(tiny_scene(0.4), out=tmp_path / "other", resume=part)
+    r = cementflow.run(tiny_scene(), out=part, resume=part)
+    assert r["report"]["checkpoint"]["resumed"]["at_step"] == 2
+    for key in ("status", "timeline", "leaks", "injected_volume_ml", "peak_injection_pressure_mpa",
+                "peak_tip_pressure_kpa", "fill"):
+        assert r["report"][key] == whole["report"][key], key
+    assert r["report"]["solver"]["steps"] == whole["report"]["solver"]["steps"]
+    np.testing.assert_array_equal(r["grids"]["cement_fraction"], whole["grids"]["cement_fraction"])
+    assert not (part / "checkpoint.cfck").exists()
+
+
 def test_scene_from_a_path(tmp_path):
     f = tmp_path / "s.json"
     f.write_text(json.dumps(tiny_scene(0.2)))

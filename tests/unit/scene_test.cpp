@@ -181,17 +181,17 @@ TEST(Scene, TimeSteppingKeysAreRead) {
   const cf::Scene d = cf::parse_scene(base_scene().dump(), kFile);
   EXPECT_EQ(d.simulation.time_stepping, "volume") << "volume stepping is the default";
   json j = base_scene();
-  j["simulation"] = {{"time_stepping", "front_courant"},
-                     {"volume_step_ml", 0.25},
-                     {"max_front_courant", 6},
-                     {"pressure_change", 0.05},
-                     {"volume_picard_iterations", 3}};
+  j["simulation"] = {{"time_stepping", "front_courant"}, {"volume_step_ml", 0.25},
+                     {"max_front_courant", 6},           {"pressure_change", 0.05},
+                     {"volume_picard_iterations", 3},    {"max_volume_growth", 0.3}};
   const cf::Scene s = cf::parse_scene(j.dump(), kFile);
   EXPECT_EQ(s.simulation.time_stepping, "front_courant");
   EXPECT_TRUE(close(s.simulation.volume_step_m3, 0.25e-6));
   EXPECT_TRUE(close(s.simulation.max_front_courant, 6));
   EXPECT_TRUE(close(s.simulation.pressure_change, 0.05));
   EXPECT_EQ(s.simulation.volume_picard_iterations, 3);
+  EXPECT_TRUE(close(s.simulation.max_volume_growth, 0.3));
+  EXPECT_TRUE(close(d.simulation.max_volume_growth, 0.1)) << "the default growth bound";
 }
 
 TEST(SceneErrors, TimeSteppingValues) {
@@ -205,6 +205,10 @@ TEST(SceneErrors, TimeSteppingValues) {
                       "simulation.pressure_change", "1.5"));
   EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"volume_picard_iterations", 0}}),
                       "simulation.volume_picard_iterations", "0"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"max_volume_growth", 0}}),
+                      "simulation.max_volume_growth", "0"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/simulation", {{"max_volume_growth", "fast"}}),
+                      "simulation.max_volume_growth", "\"fast\""));
 }
 
 TEST(Scene, DirectionsAreNormalised) {
@@ -877,4 +881,42 @@ TEST(SceneErrors, ErrorsFromAFileNameTheFile) {
     EXPECT_EQ(std::string(e.what()).rfind(path + ": injection.volume_ml: got 0", 0), 0u)
         << e.what();
   }
+}
+
+// --- issue 15: leak gateways and catalogue balloons ---------------------------------------------
+
+TEST(SceneLeakGateways, DefaultsAndOverrides) {
+  const cf::Scene d = cf::parse_scene(base_scene().dump(), kFile);
+  EXPECT_DOUBLE_EQ(d.gateways.vein.opening_mm, 0.2);
+  EXPECT_DOUBLE_EQ(d.gateways.vein.length_mm, 1.0);
+  EXPECT_DOUBLE_EQ(d.gateways.endplate.opening_mm, 0.1);
+  EXPECT_DOUBLE_EQ(d.gateways.breach.opening_mm, 1.0);
+  const json j = with(base_scene(), "/leak_gateways",
+                      {{"vein", {{"opening_mm", 0.5}}}, {"breach", {{"length_mm", 2}}}});
+  const cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  EXPECT_DOUBLE_EQ(s.gateways.vein.opening_mm, 0.5);
+  EXPECT_DOUBLE_EQ(s.gateways.vein.length_mm, 1.0);  // untouched default
+  EXPECT_DOUBLE_EQ(s.gateways.breach.length_mm, 2.0);
+  EXPECT_DOUBLE_EQ(s.gateways.endplate.opening_mm, 0.1);
+}
+
+TEST(SceneLeakGateways, BadValuesNameTheKey) {
+  EXPECT_TRUE(rejects(with(base_scene(), "/leak_gateways", {{"artery", {{"opening_mm", 1}}}}),
+                      "leak_gateways.artery", "one of: vein"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/leak_gateways", {{"vein", {{"opening_mm", 0}}}}),
+                      "leak_gateways.vein.opening_mm", "got 0"));
+  EXPECT_TRUE(rejects(with(base_scene(), "/leak_gateways", {{"endplate", {{"length_mm", -1}}}}),
+                      "leak_gateways.endplate.length_mm", "got -1"));
+}
+
+TEST(SceneKyphoplasty, CatalogueBalloonSize) {
+  // A 15/3 balloon (nominal length 15 mm, 3 mL), which length_mm = 15 would reject (> pi L^3/6).
+  json j = without(kp_scene(), "/injection/balloon/length_mm");
+  j["injection"]["balloon"]["nominal_length_mm"] = 15;
+  j["injection"]["balloon"]["volume_ml"] = 3;
+  const cf::Scene s = cf::parse_scene(j.dump(), kFile);
+  ASSERT_EQ(s.injection.balloons.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.injection.balloons[0].length_mm, cf::catalogue_balloon_length_mm(15, 3));
+  EXPECT_TRUE(rejects(with(kp_scene(), "/injection/balloon/nominal_length_mm", 15),
+                      "injection.balloon.nominal_length_mm", "exactly one of length_mm"));
 }

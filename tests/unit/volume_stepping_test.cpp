@@ -37,21 +37,44 @@ TEST(StepControl, FrontCourantIsCourantTimesTheFrontStep) {
   cf::SimulationSettings s;
   s.time_stepping = "front_courant";
   s.courant = 0.5;
-  const cd::StepControl c(s, injection());
+  const cd::StepControl c(s, injection(), 1e-9);
   EXPECT_FALSE(c.volume());
-  EXPECT_DOUBLE_EQ(c.propose(3.0, 1e5), 1.5);
+  EXPECT_DOUBLE_EQ(c.propose(3.0, 1e5, 0.0), 1.5);
 }
 
 TEST(StepControl, VolumeStepBoundedByTheFrontAndThePressureChange) {
-  cd::StepControl c(volume_settings(), injection());
+  cd::StepControl c(volume_settings(), injection(), 1e-9);
   ASSERT_TRUE(c.volume());
-  EXPECT_DOUBLE_EQ(c.propose(10.0, 1e5), 2.0);  // the volume step: 0.1 mL at 3 mL/min
-  EXPECT_DOUBLE_EQ(c.propose(0.25, 1e5), 1.0);  // 4 front crossings of 0.25 s
+  const double v = 2e-6;  // 2 mL injected: the growth bound (0.2 mL) does not bind
+  EXPECT_DOUBLE_EQ(c.propose(10.0, 1e5, v), 2.0);  // the volume step: 0.1 mL at 3 mL/min
+  EXPECT_DOUBLE_EQ(c.propose(0.25, 1e5, v), 1.0);  // 4 front crossings of 0.25 s
   c.observe(0.0, 1e5);
-  c.observe(1.0, 1.1e5);                        // +1e4 Pa/s
-  EXPECT_DOUBLE_EQ(c.propose(10.0, 1e5), 0.2);  // 2 % of 1e5 Pa at 1e4 Pa/s
+  c.observe(1.0, 1.1e5);                           // +1e4 Pa/s
+  EXPECT_DOUBLE_EQ(c.propose(10.0, 1e5, v), 0.2);  // 2 % of 1e5 Pa at 1e4 Pa/s
   // Near the limit (1 MPa) the step ends where the trend reaches it.
-  EXPECT_NEAR(c.propose(10.0, 0.999e6), 0.1, 1e-12);
+  EXPECT_NEAR(c.propose(10.0, 0.999e6, v), 0.1, 1e-12);
+}
+
+TEST(StepControl, VolumeStepGrowsWithTheBolus) {
+  cf::SimulationSettings s = volume_settings();
+  s.max_volume_growth = 0.1;
+  const cd::StepControl c(s, injection(), 1e-9);  // one 1 mm voxel
+  // Nothing injected: 10 % of one voxel, 1e-10 m^3 at 5e-8 m^3/s.
+  EXPECT_DOUBLE_EQ(c.propose(10.0, 1e5, 0.0), 2e-3);
+  // 0.1 mL injected: 10 % of (0.1 mL + 1 mm^3) = 0.0101 mL, 0.202 s.
+  EXPECT_NEAR(c.propose(10.0, 1e5, 1e-7), 0.202, 1e-12);
+  // From 1 mL on, the volume step (0.1 mL) is the smaller.
+  EXPECT_DOUBLE_EQ(c.propose(10.0, 1e5, 1.5e-6), 2.0);
+  // Steps of the growth bound alone multiply the injected volume by 1.1 each (plus the seed):
+  // 0 -> 1 mL takes about ln(1e-6 / 1e-9) / ln(1.1) = 72.5 steps.
+  double inj = 0;
+  int steps = 0;
+  while (inj < 1e-6 && steps < 1000) {
+    inj += c.propose(1e9, 1e5, inj) * injection().flow_rate_m3_s;
+    ++steps;
+  }
+  EXPECT_GE(steps, 70);
+  EXPECT_LE(steps, 74);
 }
 
 TEST(EventBisection, BracketsTheCrossingToTheTolerance) {

@@ -1,6 +1,6 @@
 // Volume time stepping (issue 13, engine/run/volume_stepping.hpp): the accuracy contract of the new
-// default against the reference setting simulation.time_stepping = "front_courant" (the step in
-// which the front crosses one cell at its fastest point), on the same scene and bone:
+// default against the reference setting simulation.time_stepping = "front_courant" (courant x the
+// step in which the front crosses one cell at its fastest point), on the same scene and bone:
 //  - peak injection pressure within 1 %;
 //  - tip pressure within 3 % at every output time of the timeline;
 //  - leak volume per route within 10 % or 0.002 mL, and the same routes leaking;
@@ -13,6 +13,12 @@
 // with a vein, curing cement: its leak) and box_vp_power_law (open box, power-law cement).
 // The new scheme must also need clearly fewer pressure solves: that is its point (a count, not a
 // time).
+// The reference is run with a courant number at which it has converged in time: since the tip
+// pressure is the needle-opening pressure of the well model (issue 15), the reference at courant 1
+// is itself 4.7-9.7 % off its own courant -> 0 limit at the first output times (measured against
+// courant 0.025-0.1: vertebra 4.7 %, box with a vein 5.4 %, power-law box 9.7 %). At the courant
+// numbers used here it is within 0.6 % (box with a vein: 0.25 against 0.1), 1.6 % (power-law box:
+// 0.1 against 0.025); the vertebra uses 0.25, like the box with a vein.
 
 #include <gtest/gtest.h>
 
@@ -45,8 +51,9 @@ double tip_at(const std::vector<std::array<double, 4>>& tl, double t) {
   return tl.back()[3];
 }
 
-void expect_same_answer(cf::Scene s, const cf::BoneBlocks& bone) {
+void expect_same_answer(cf::Scene s, const cf::BoneBlocks& bone, double reference_courant) {
   s.simulation.time_stepping = "front_courant";
+  s.simulation.courant = reference_courant;
   const cf::RunResult ref = cf::simulate(s, bone, {});
   s.simulation.time_stepping = "volume";
   const cf::RunResult vol = cf::simulate(s, bone, {});
@@ -123,15 +130,15 @@ cf::Scene scene(const char* name) {
 TEST(TimeStepping, DefaultVertebraSameAnswerAsFrontCourant) {
   cf::Scene s = scene("vp_unipedicular_osteoporotic");
   s.injection.volume_m3 = 1.5e-6;  // past the first (basivertebral) leak at 1.19 mL
-  expect_same_answer(s, cf::make_bone(s));
+  expect_same_answer(s, cf::make_bone(s), 0.25);
 }
 
 TEST(TimeStepping, BoxWithVeinSameAnswerAsFrontCourant) {
   const cf::Scene s = scene("box_vp_default");
-  expect_same_answer(s, cf::make_bone(s));
+  expect_same_answer(s, cf::make_bone(s), 0.25);
 }
 
 TEST(TimeStepping, OpenBoxPowerLawSameAnswerAsFrontCourant) {
   const cf::Scene s = scene("box_vp_power_law");
-  expect_same_answer(s, cf::make_bone(s));
+  expect_same_answer(s, cf::make_bone(s), 0.1);
 }

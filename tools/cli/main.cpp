@@ -119,14 +119,55 @@ void print_summary(const cf::Report& r, const std::string& out_dir) {
   if (!out_dir.empty()) std::printf("  outputs           %s\n", out_dir.c_str());
 }
 
+/// `run`'s checkpoint options (README "Checkpoint and restart").
+struct CheckpointArgs {
+  double interval_s = 0;           ///< --checkpoint-interval-s
+  std::string resume;              ///< --resume OUT_DIR (or a checkpoint file)
+  long long stop_after_steps = 0;  ///< --stop-after-steps
+};
+
+/// The scene of `run`: SCENE, or the one stored in the checkpoint of --resume; and the options
+/// that write and read checkpoints (the output folder defaults to the checkpoint's).
+cf::Scene run_scene(const std::string& scene_path, const CheckpointArgs& ck,
+                    const cf::cli::SampleArgs& samples, std::string& out_dir,
+                    cf::CheckpointOptions& opt) {
+  if (scene_path.empty() && ck.resume.empty())
+    throw cf::InputError("<arguments>", "scene", "", "a scene file, or --resume OUT_DIR");
+  cf::CheckpointInfo info;
+  if (!ck.resume.empty()) info = cf::read_checkpoint_info(ck.resume);
+  cf::Scene scene;
+  if (!scene_path.empty()) {
+    scene = cf::cli::load_run_scene(scene_path, samples.samples > 0);
+  } else {
+    if (samples.samples > 0)
+      throw cf::InputError("<arguments>", "--samples", std::to_string(samples.samples),
+                           "the scene file as well (run SCENE --resume OUT_DIR --samples N)");
+    if (info.scene_text.empty())
+      throw cf::InputError(info.file, "scene", "none stored",
+                           "a checkpoint that holds its scene, or the scene given (run SCENE "
+                           "--resume OUT_DIR)");
+    scene = cf::parse_scene(info.scene_text, info.scene_file);
+  }
+  if (out_dir.empty())
+    out_dir = ck.resume.empty() ? (std::filesystem::path("out") / scene.name).string()
+                                : std::filesystem::path(info.file).parent_path().string();
+  if (out_dir.empty()) out_dir = ".";
+  opt.resume_from = ck.resume.empty() ? "" : info.file;
+  opt.interval_s = ck.interval_s > 0 ? ck.interval_s : info.interval_s;
+  opt.stop_after_steps = ck.stop_after_steps;
+  if (opt.interval_s > 0 || opt.stop_after_steps > 0)
+    opt.scene_text =
+        scene_path.empty() ? info.scene_text : cf::split_scene_uncertainty(scene_path).scene_json;
+  return scene;
+}
+
 int cmd_run(const std::string& scene_path, std::string out_dir, int threads, bool quiet,
-            bool render, const cf::cli::SampleArgs& samples) {
+            bool render, const cf::cli::SampleArgs& samples, const CheckpointArgs& ck) {
   install_signal_handlers();
   cf::Runtime runtime(threads);
-  cf::Scene scene = cf::cli::load_run_scene(scene_path, samples.samples > 0);
-  if (out_dir.empty()) out_dir = (std::filesystem::path("out") / scene.name).string();
-
   cf::RunOptions opt;
+  cf::Scene scene = run_scene(scene_path, ck, samples, out_dir, opt.checkpoint);
+
   opt.out_dir = out_dir;
   opt.cancel = &g_cancel;
   const bool bar = !quiet && stderr_is_terminal();
@@ -167,10 +208,17 @@ int cmd_run(const std::string& scene_path, std::string out_dir, int threads, boo
   if (samples_incomplete > 0)
     std::fprintf(stderr, "cementflow: %s: %lld of %lld samples did not complete (%s/samples)\n",
                  scene_path.c_str(), samples_incomplete, samples.samples, out_dir.c_str());
+  if (!r.checkpoint.error.empty())
+    std::fprintf(stderr, "cementflow: warning: checkpoint not written: %s\n",
+                 r.checkpoint.error.c_str());
+  if (!r.checkpoint.file.empty())
+    std::fprintf(stderr, "cementflow: checkpoint %s (continue with: cementflow run --resume %s)\n",
+                 r.checkpoint.file.c_str(), out_dir.c_str());
   if ((r.status == "completed" || r.status == "stopped_at_leak") && samples_incomplete == 0)
     return 0;
   std::fprintf(stderr, "cementflow: %s: simulation %s: %s (outputs written to %s)\n",
-               scene_path.c_str(), r.status.c_str(), r.message.c_str(), out_dir.c_str());
+               (scene_path.empty() ? scene.file : scene_path).c_str(), r.status.c_str(),
+               r.message.c_str(), out_dir.c_str());
   return 3;
 }
 
@@ -370,7 +418,7 @@ int main(int argc, char** argv) {
   std::string scene_path, out_dir;
   int threads = -1;
   bool quiet = false;
-  run->add_option("scene", scene_path, "scene JSON file")->required();
+  run->add_option("scene", scene_path, "scene JSON file (optional with --resume)");
   run->add_option("--out", out_dir, "output folder (default out/<scene name>/)");
   run->add_option("--threads", threads, "host threads (default: OMP_NUM_THREADS or all cores)")
       ->check(CLI::Range(1, 512));
@@ -381,6 +429,17 @@ int main(int argc, char** argv) {
                 "and pressure_curve.png");
   cf::cli::SampleArgs run_samples;
   cf::cli::add_sample_options(*run, run_samples);
+  CheckpointArgs run_ckpt;
+  run->add_option("--checkpoint-interval-s", run_ckpt.interval_s,
+                  "write a restartable checkpoint (<out>/checkpoint.cfck) every S seconds of "
+                  "wall time, and when stopped by a signal")
+      ->check(kPositive);
+  run->add_option("--resume", run_ckpt.resume,
+                  "continue the run whose checkpoint is in this output folder (the scene is "
+                  "read from the checkpoint unless given)");
+  run->add_option("--stop-after-steps", run_ckpt.stop_after_steps,
+                  "stop after N time steps, writing a checkpoint (exit 3; for running in slices)")
+      ->check(CLI::Range(1LL, 1000000000LL));
 
   // sweep (tools/cli/sweep_command.cpp)
   cf::cli::SweepArgs sweep_args;
@@ -511,7 +570,8 @@ int main(int argc, char** argv) {
       std::cout << version_text() << std::endl;
       return 0;
     }
-    if (run->parsed()) return cmd_run(scene_path, out_dir, threads, quiet, run_render, run_samples);
+    if (run->parsed())
+      return cmd_run(scene_path, out_dir, threads, quiet, run_render, run_samples, run_ckpt);
     if (sweep_args.command->parsed()) return cf::cli::run_sweep_command(sweep_args, &argc, &argv);
     if (gvert->parsed()) {
       if (gvert->count("--seed") > 0) vert.seed = parse_seed(seed_text);
