@@ -97,15 +97,15 @@ struct GaussSeidelColour {
   KOKKOS_INLINE_FUNCTION void operator()(const int i) const {
     const int v = i % kBlockVoxels;
     const int parity = (local_x(v) + local_y(v) + local_z(v)) & 1;
-    if (active(i) < 0) {
-      x(i) = b(i) * inv_diag(i);  // a decoupled row (diag 1): its exact solution
-      return;
-    }
+    // Only this colour is written (a zero start also clears the other one, which nobody reads
+    // then): neighbours of the other colour are read meanwhile. A decoupled row (inactive, diag 1)
+    // gets its exact solution in its own colour's pass; it used to be written in both, while its
+    // neighbours read it (ThreadSanitizer, issue 17), as the block kernel never did.
     if (parity != colour) {
       if (zero_start) x(i) = 0;
       return;
     }
-    if (zero_start) {
+    if (zero_start || active(i) < 0) {
       x(i) = b(i) * inv_diag(i);
       return;
     }

@@ -6,7 +6,7 @@
 #
 #   tools/fuzz.sh [--build-dir DIR] [--seconds S] [--only NAME] [--no-run]
 #
-#   --seconds S   run time per harness (default 25; 7 harnesses)
+#   --seconds S   run time per harness (default 25; 8 harnesses)
 #   --only NAME   one harness (e.g. fuzz_scene)
 #   Environment: CEMENTFLOW_DEPS (default <repo>/.deps; the CPU Kokkos, headers only, is used),
 #                Kokkos_ROOT (use your own Kokkos), CEMENTFLOW_JOBS (default nproc).

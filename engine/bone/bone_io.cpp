@@ -28,6 +28,7 @@
 #include "cementflow/errors.hpp"
 #include "cementflow/limits.hpp"
 #include "cementflow/version.hpp"
+#include "engine/bone/vdb_check.hpp"
 #include "engine/grid/vdb_blocks.hpp"
 #include "engine/io/output_dir.hpp"
 
@@ -207,6 +208,10 @@ VdbContents read_vdb(const std::string& path) {
       throw InputError(path, "", "an unreadable file", "an OpenVDB .vdb file");
   }
   disarm_delayed_load_metadata(bytes, path);
+  // OpenVDB trusts the sizes the file states (issue 17): walk them first, then count the trees.
+  const VdbStreamCheck walked = check_vdb_stream(bytes, path);
+  check_memory(static_cast<double>(bytes.size()) + walked.tree_bytes, path, "",
+               "the file, read whole, and its grids' trees");
   MemoryBuf buf(bytes.data(), bytes.size());
   std::istream is(&buf);
   is.exceptions(std::ios_base::failbit | std::ios_base::badbit | std::ios_base::eofbit);
@@ -215,6 +220,11 @@ VdbContents read_vdb(const std::string& path) {
     openvdb::io::Stream stream(is, /*delayLoad=*/false);
     out.metadata = stream.getMetadata();
     out.grids = stream.getGrids();
+    // A map OpenVDB read without complaint may still be singular (a scale of 0): its affine
+    // form, which everything downstream asks for, throws then.
+    if (out.grids)
+      for (const auto& g : *out.grids)
+        if (g) (void)g->constTransform().baseMap()->getAffineMap();
   } catch (const std::ios_base::failure&) {
     throw InputError(path, "", "a truncated or damaged file (it ends in the middle of its data)",
                      "a complete OpenVDB .vdb file");
@@ -260,6 +270,9 @@ using detail::num;
 // voxel: material, porosity, 3 permeabilities, route) before the device copy; bigger models
 // need the multi-GPU decomposition (DESIGN.md, "Scale beyond one machine").
 constexpr openvdb::Index64 kMaxLoadVoxels = openvdb::Index64(1) << 28;
+// Bytes per active voxel while loading: the voxelized material leaf (4 bytes a value) and the
+// BoneBlocks arrays (material 4, porosity 4, permeability 12, route 4).
+constexpr double kLoadBytesPerVoxel = 28;
 
 /// "index (i,j,k) = (x, y, z) mm" of voxel i of a bone.
 std::string where(const BoneBlocks& bone, std::size_t i) {
@@ -371,6 +384,10 @@ BoneBlocks load_bone(const std::string& path) {
   if (nactive > kMaxLoadVoxels)
     throw InputError(path, "material", std::to_string(nactive) + " active voxels",
                      "at most " + std::to_string(kMaxLoadVoxels) + " voxels");
+  // Active tiles become voxels below: a small file can state many (bytes, not voxels, issue 17).
+  check_memory(static_cast<double>(nactive) * kLoadBytesPerVoxel, path, "material",
+               std::to_string(nactive) + " active voxels x " +
+                   std::to_string(static_cast<int>(kLoadBytesPerVoxel)) + " bytes");
   if (mtree.hasActiveTiles()) mtree.voxelizeActiveTiles();
 
   std::vector<const openvdb::Int32Tree::LeafNodeType*> leaves;

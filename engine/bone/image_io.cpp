@@ -21,6 +21,7 @@
 #include <gdcmImage.h>
 #include <gdcmImageReader.h>
 #include <gdcmPixelFormat.h>
+#include <gdcmReader.h>
 #include <gdcmTrace.h>
 #include <nifti2_io.h>
 
@@ -689,7 +690,18 @@ class DicomLengthCheck {
   void run() {
     std::size_t p = b_.size() >= 132 && std::memcmp(b_.data() + 128, "DICM", 4) == 0 ? 132 : 0;
     explicit_ = p == 132 || (b_.size() >= 6 && std::isupper(b_[4]) && std::isupper(b_[5]));
-    walk(p, b_.size(), 0, Mode::DataSet);
+    // GDCM guesses the byte order from the first tag: a meta group that reads (0200,xxxx) or a
+    // first group of the form 0xNN00 makes it read big-endian lengths where this walk read
+    // little-endian ones (a fuzzed file asked for 1.5 GB so). Big-endian files are retired.
+    if (b_.size() >= p + 2) {
+      const unsigned first = u16(p);
+      if ((p == 132 && first != 0x0002) || (first & 0xFFu) == 0)
+        fail(p, "a first element of group " + std::to_string(first) +
+                    " (a byte-swapped or missing meta header)");
+    }
+    walk(p, b_.size(), 0, Mode::DataSet, false);
+    // GDCM reads group-2 elements until another group starts; at the end of the file it asserts.
+    if (meta_) fail(b_.size(), "no data set after the meta header");
   }
 
  private:
@@ -704,23 +716,30 @@ class DicomLengthCheck {
   [[noreturn]] void fail(std::size_t p, const std::string& what) const {
     bad(file_, "byte " + std::to_string(p), what, "an undamaged DICOM file");
   }
-  /// Walks [p, end); returns where it stopped (after a delimiter that ends an undefined length).
-  std::size_t walk(std::size_t p, std::size_t end, int depth, Mode mode) {
+  /// Walks [p, end): a data set (or an item's), a sequence's items or pixel data fragments.
+  /// `open`: the container has an undefined length and ends with its delimiter (an item's
+  /// (FFFE,E00D), a sequence's (FFFE,E0DD)); returns the position after it. A delimiter anywhere
+  /// else, a missing one or an element header cut by the end is refused: GDCM asserts on them.
+  std::size_t walk(std::size_t p, std::size_t end, int depth, Mode mode, bool open) {
     if (depth > 32) fail(p, "sequences nested more than 32 deep");
     while (p + 8 <= end) {
       const unsigned group = u16(p), elem = u16(p + 2);
       if (group == 0xFFFE) {  // items and delimiters: no VR, 4-byte length
         const std::uint32_t len = u32(p + 4);
-        if (elem == 0xE0DD || elem == 0xE00D) return p + 8;
+        if (elem == 0xE0DD || elem == 0xE00D) {
+          const unsigned want = mode == Mode::DataSet ? 0xE00D : 0xE0DD;
+          if (!open || elem != want) fail(p, "a misplaced delimiter");
+          return p + 8;
+        }
         if (elem != 0xE000 || mode == Mode::DataSet) fail(p, "a misplaced item tag");
         if (len == 0xFFFFFFFFu) {
           if (mode == Mode::Fragments) fail(p, "a pixel data fragment of undefined length");
-          p = walk(p + 8, end, depth + 1, Mode::DataSet);
+          p = walk(p + 8, end, depth + 1, Mode::DataSet, true);
           continue;
         }
         if (len > end - (p + 8))
           fail(p, "an item of " + std::to_string(len) + " bytes past the end");
-        if (mode == Mode::Sequence) walk(p + 8, p + 8 + len, depth + 1, Mode::DataSet);
+        if (mode == Mode::Sequence) walk(p + 8, p + 8 + len, depth + 1, Mode::DataSet, false);
         p += 8 + static_cast<std::size_t>(len);
         continue;
       }
@@ -742,10 +761,17 @@ class DicomLengthCheck {
           fail(p, "no value representation for tag (" + std::to_string(group) + "," +
                       std::to_string(elem) + ")");
         const std::string vr{v0, v1};
+        // GDCM reads an unknown VR as something else and trusts the length it then finds.
+        static const char* const all_vr[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL",
+                                             "IS", "LO", "LT", "OB", "OD", "OF", "OL", "OV", "OW",
+                                             "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC",
+                                             "UI", "UL", "UN", "UR", "US", "UT", "UV"};
+        if (std::find(std::begin(all_vr), std::end(all_vr), vr) == std::end(all_vr))
+          fail(p, "an unknown value representation '" + vr + "'");
         static const char* const long_vr[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ",
                                               "SV", "UC", "UN", "UR", "UT", "UV"};
         if (std::find(std::begin(long_vr), std::end(long_vr), vr) != std::end(long_vr)) {
-          if (p + 12 > end) return end;
+          if (p + 12 > end) fail(p, "an element header cut by the end of its container");
           hdr = 12;
           len = u32(p + 8);
         } else {
@@ -756,8 +782,10 @@ class DicomLengthCheck {
         len = u32(p + 4);
       }
       const bool pixels = group == 0x7FE0 && elem == 0x0010;
+      if (group == 2 && (sq || len == 0xFFFFFFFFu))  // GDCM's meta reader asserts on both
+        fail(p, "a sequence or an undefined length in the meta header");
       if (len == 0xFFFFFFFFu) {
-        p = walk(p + hdr, end, depth + 1, pixels ? Mode::Fragments : Mode::Sequence);
+        p = walk(p + hdr, end, depth + 1, pixels ? Mode::Fragments : Mode::Sequence, true);
         continue;
       }
       if (len > end - (p + hdr))
@@ -768,9 +796,13 @@ class DicomLengthCheck {
         syntax_.assign(reinterpret_cast<const char*>(b_.data() + p + hdr), len);
       while (!syntax_.empty() && (syntax_.back() == '\0' || syntax_.back() == ' '))
         syntax_.pop_back();
-      if (sq) walk(p + hdr, p + hdr + len, depth + 1, Mode::Sequence);
+      if (sq) walk(p + hdr, p + hdr + len, depth + 1, Mode::Sequence, false);
       p += hdr + static_cast<std::size_t>(len);
     }
+    if (p < end)
+      fail(p, "an element header cut by the end of its container (" + std::to_string(end - p) +
+                  " bytes left)");
+    if (open) fail(p, "an undefined-length sequence or item without its delimiter");
     return end;
   }
 
@@ -779,6 +811,68 @@ class DicomLengthCheck {
   bool explicit_ = true, big_ = false, meta_ = true;
   std::string syntax_;
 };
+}  // namespace
+
+namespace {
+/// GDCM's image layer asserts (aborts the process) on image attributes it does not expect: a
+/// missing PixelRepresentation, an unknown photometric interpretation, a palette without its
+/// tables, NumberOfFrames 0, overlays it cannot count (found by fuzz/fuzz_dicom.cpp). This reads
+/// the data set alone (its element headers were walked) and checks, before gdcm::ImageReader,
+/// the attributes a CT slice needs: each present, of its value representation, in range.
+void check_dicom_image_attributes(const std::string& f) {
+  gdcm::Reader r;
+  r.SetFileName(f.c_str());
+  if (!r.Read()) bad(f, "", "not a readable DICOM file", "a DICOM slice of the series");
+  const gdcm::DataSet& ds = r.GetFile().GetDataSet();
+  const auto value = [&](std::uint16_t group, std::uint16_t elem, const std::string& name,
+                         gdcm::VR::VRType vr) -> std::string {
+    const gdcm::Tag t(group, elem);
+    if (!ds.FindDataElement(t)) bad(f, name, "missing", "a CT slice's image attributes");
+    const gdcm::DataElement& de = ds.GetDataElement(t);
+    const gdcm::ByteValue* bv = de.GetByteValue();
+    // Explicit VR files state it; implicit ones leave it to the dictionary (INVALID here).
+    if (!bv || (de.GetVR() != vr && de.GetVR() != gdcm::VR::INVALID))
+      bad(f, name, std::string("a value of VR ") + gdcm::VR::GetVRString(de.GetVR()),
+          std::string("a value of VR ") + gdcm::VR::GetVRString(vr));
+    return std::string(bv->GetPointer(), bv->GetLength());
+  };
+  const auto us = [&](std::uint16_t elem, const std::string& name, unsigned lo, unsigned hi) {
+    const std::string v = value(0x0028, elem, name, gdcm::VR::US);
+    if (v.size() != 2) bad(f, name, num(static_cast<double>(v.size())) + " bytes", "one US value");
+    std::uint16_t x = 0;
+    std::memcpy(&x, v.data(), 2);
+    if (x < lo || x > hi)
+      bad(f, name, num(x), "a value in [" + num(lo) + ", " + num(hi) + "] for a grey-value CT");
+    return static_cast<unsigned>(x);
+  };
+  const auto trimmed = [](std::string v) {
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\0')) v.pop_back();
+    return v;
+  };
+  us(0x0002, "SamplesPerPixel", 1, 1);
+  us(0x0010, "Rows", 1, 65535);
+  us(0x0011, "Columns", 1, 65535);
+  const unsigned allocated = us(0x0100, "BitsAllocated", 8, 32);
+  if (allocated != 8 && allocated != 16 && allocated != 32)
+    bad(f, "BitsAllocated", num(allocated), "8, 16 or 32");
+  const unsigned stored = us(0x0101, "BitsStored", 1, allocated);
+  us(0x0102, "HighBit", stored - 1, stored - 1);
+  us(0x0103, "PixelRepresentation", 0, 1);
+  const std::string pi = trimmed(value(0x0028, 0x0004, "PhotometricInterpretation", gdcm::VR::CS));
+  if (pi != "MONOCHROME1" && pi != "MONOCHROME2")
+    bad(f, "PhotometricInterpretation", pi, "MONOCHROME1 or MONOCHROME2 (a grey-value CT)");
+  if (ds.FindDataElement(gdcm::Tag(0x0028, 0x0008))) {
+    const std::string frames = trimmed(value(0x0028, 0x0008, "NumberOfFrames", gdcm::VR::IS));
+    if (frames != "1") bad(f, "NumberOfFrames", frames, "one frame per file");
+  }
+  if (!ds.FindDataElement(gdcm::Tag(0x7FE0, 0x0010)))
+    bad(f, "PixelData", "missing", "a CT slice's pixel data");
+  for (const gdcm::DataElement& de : ds.GetDES()) {
+    const auto g = de.GetTag().GetGroup();
+    if ((g >= 0x5000 && g <= 0x50FF) || (g >= 0x6000 && g <= 0x60FF))
+      bad(f, "group " + num(g), "curves or overlays", "a CT slice without curves or overlays");
+  }
+}
 }  // namespace
 
 Volume read_dicom_series(const std::string& folder) {
@@ -804,6 +898,7 @@ Volume read_dicom_series(const std::string& folder) {
   std::vector<Slice> slices;
   for (const auto& f : files) {
     DicomLengthCheck(f).run();
+    check_dicom_image_attributes(f);
     gdcm::ImageReader reader;
     reader.SetFileName(f.c_str());
     if (!reader.Read()) bad(f, "", "not a readable DICOM image", "a DICOM slice of the series");

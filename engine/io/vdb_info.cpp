@@ -244,8 +244,15 @@ openvdb::GridBase::Ptr raw_grid(const RawGrid& r) {
       return openvdb::Vec3s(static_cast<float>(v[0]), static_cast<float>(v[1]),
                             static_cast<float>(v[2]));
     });
+  if (r.type == "vec3d")
+    return make_raw<openvdb::Vec3DGrid>(
+        r, 3, [](const double* v) { return openvdb::Vec3d(v[0], v[1], v[2]); });
+  if (r.type == "vec3i")
+    return make_raw<openvdb::Vec3IGrid>(r, 3, [](const double* v) {
+      return openvdb::Vec3i(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]));
+    });
   throw InputError("<raw grid>", r.name, "type \"" + r.type + "\"",
-                   "float, double, int32, int64, bool or vec3s");
+                   "float, double, int32, int64, bool, vec3s, vec3d or vec3i");
 }
 
 }  // namespace
@@ -256,6 +263,7 @@ void write_raw_vdb(const std::string& path, const std::vector<RawGrid>& grids,
   for (const RawGrid& r : grids) {
     openvdb::GridBase::Ptr g = raw_grid(r);
     g->setName(r.name);
+    g->setSaveFloatAsHalf(r.half);
     openvdb::Mat4d m = openvdb::Mat4d::identity();
     for (int a = 0; a < 3; ++a) {
       for (int c = 0; c < 3; ++c) m[a][c] = r.axes[a][c];

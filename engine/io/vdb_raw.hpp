@@ -23,7 +23,9 @@ struct RawFill {
 /// translation (mm).
 struct RawGrid {
   std::string name;
-  std::string type = "float";  ///< "float", "double", "int32", "int64", "bool", "vec3s"
+  std::string type = "float";  ///< "float", "double", "int32", "int64", "bool", "vec3s", "vec3d",
+                               ///< "vec3i"
+  bool half = false;           ///< stored as 16-bit half floats (float, double, vec3 types)
   std::array<std::array<double, 3>, 3> axes{{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
   std::array<double, 3> translation{0, 0, 0};
   double background = 0;

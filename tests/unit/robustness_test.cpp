@@ -29,6 +29,7 @@
 #include "cementflow/runtime.hpp"
 #include "cementflow/scene.hpp"
 #include "engine/bone/image_io.hpp"
+#include "engine/bone/vdb_check.hpp"
 #include "engine/io/input_file.hpp"
 #include "engine/io/output_dir.hpp"
 #include "engine/io/vdb_raw.hpp"
@@ -341,6 +342,89 @@ TEST(Robustness, NonFiniteVoxelsAndAbsurdOutputVoxelsAreRefused) {
   EXPECT_HAS(input_error([&] { cf::import_image(o); }), "--voxel-mm");
 }
 
+// --- DICOM ---------------------------------------------------------------------------------------
+
+/// One explicit-VR little-endian element.
+std::string dicom_element(std::uint16_t group, std::uint16_t elem, const std::string& vr,
+                          const std::string& value) {
+  std::string e(4, '\0');
+  std::memcpy(e.data(), &group, 2);
+  std::memcpy(e.data() + 2, &elem, 2);
+  e += vr;
+  const bool long_vr = vr == "OB" || vr == "OW" || vr == "SQ" || vr == "UN" || vr == "UT";
+  if (long_vr) {
+    const auto n = static_cast<std::uint32_t>(value.size());
+    e += std::string(2, '\0');
+    e.append(reinterpret_cast<const char*>(&n), 4);
+  } else {
+    const auto n = static_cast<std::uint16_t>(value.size());
+    e.append(reinterpret_cast<const char*>(&n), 2);
+  }
+  return e + value;
+}
+
+/// Preamble, "DICM", the transfer syntax (explicit VR little endian), then `body`.
+std::string dicom_file(const std::string& body) {
+  return std::string(128, '\0') + "DICM" +
+         dicom_element(0x0002, 0x0010, "UI", std::string("1.2.840.10008.1.2.1") + '\0') +
+         dicom_element(0x0008, 0x0060, "CS", "CT") + body;
+}
+
+TEST(Robustness, DicomElementHeadersAreWalkedBeforeGdcmReadsThem) {
+  // fuzz/fuzz_dicom.cpp found files that make GDCM assert (abort) or allocate 1.5 GB: an element
+  // header cut by the end of the file (the first finding, 329 bytes ending in 5 stray bytes), an
+  // unknown value representation ("DW" for "DS") whose next bytes GDCM takes for a length.
+  const auto dir = cf::test::temp_dir("robust_dicom");
+  const auto read = [&](const std::string& bytes) {
+    fs::remove_all(dir / "series");
+    fs::create_directories(dir / "series");
+    write_bytes(dir / "series" / "slice.dcm", bytes);
+    return input_error([&] { (void)cf::detail::read_dicom_series((dir / "series").string()); });
+  };
+  const std::string cut = read(dicom_file(std::string("\0\0\x2e\x34\0", 5)));
+  EXPECT_HAS(cut, "slice.dcm");
+  EXPECT_HAS(cut, "cut by the end");
+  EXPECT_HAS(read(dicom_file(dicom_element(0x0028, 0x0030, "DW", "0.8\\0.8 "))),
+             "unknown value representation 'DW'");
+  // Delimiters only where an undefined length ends, and every undefined length ends with one.
+  const std::string end_of_sequence("\xfe\xff\xdd\xe0\0\0\0\0", 8);
+  EXPECT_HAS(read(dicom_file(end_of_sequence + dicom_element(0x0010, 0x0010, "PN", "X^Y "))),
+             "misplaced delimiter");
+  std::string open_sequence = dicom_element(0x0008, 0x1140, "SQ", "");
+  open_sequence.replace(open_sequence.size() - 4, 4, "\xff\xff\xff\xff");
+  EXPECT_HAS(read(dicom_file(open_sequence)), "without its delimiter");
+  // GDCM's meta header reader asserts at the end of the file and on sequences.
+  EXPECT_HAS(read(dicom_file("").substr(0, 132 + 28)), "no data set after the meta header");
+  EXPECT_HAS(read(dicom_file(dicom_element(0x0002, 0x0020, "SQ", "") +
+                             dicom_element(0x0010, 0x0010, "PN", "X^Y "))),
+             "sequence or an undefined length in the meta header");
+  // GDCM takes a meta header that reads (0200,0000) for a big-endian file (1.5 GB asked).
+  std::string swapped = dicom_file("");
+  std::swap(swapped[132], swapped[133]);
+  EXPECT_HAS(read(swapped), "byte-swapped or missing meta header");
+  // Complete element headers pass the walk; the image attributes GDCM asserts on come next.
+  EXPECT_HAS(read(dicom_file("")), "SamplesPerPixel: got missing");
+
+  // The fuzz seed (a 4 x 4 CT slice) imports; without its PixelRepresentation (the tag changed
+  // to (0028,01F4), as the fuzzer did) GDCM asserted in PixmapReader::ReadImageInternal.
+  const std::string seed = read_bytes(cf::test::source_dir() / "fuzz/corpus/dicom/ct_4x4.dcm");
+  fs::remove_all(dir / "series");
+  fs::create_directories(dir / "series");
+  write_bytes(dir / "series" / "slice.dcm", seed);
+  EXPECT_EQ(cf::detail::read_dicom_series((dir / "series").string()).values.size(), 16u);
+  const std::string pixel_representation("\x28\0\x03\x01US", 6);
+  const std::size_t at = seed.find(pixel_representation);
+  ASSERT_NE(at, std::string::npos);
+  std::string no_rep = seed;
+  no_rep[at + 2] = '\xf4';
+  EXPECT_HAS(read(no_rep), "PixelRepresentation: got missing");
+  std::string palette = seed;
+  const std::size_t mono = palette.find("MONOCHROME2");
+  ASSERT_NE(mono, std::string::npos);
+  palette.replace(mono, 11, "PALETTE COL");
+  EXPECT_HAS(read(palette), "PhotometricInterpretation: got PALETTE COL");
+}
+
 // --- VDB files ----------------------------------------------------------------------------------
 
 TEST(Robustness, DamagedDelayedLoadMetadataIsNeverTrusted) {
@@ -380,6 +464,129 @@ TEST(Robustness, DamagedDelayedLoadMetadataIsNeverTrusted) {
   EXPECT_GE(found, 2u);  // material and porosity grids at least
   EXPECT_GT(tried, 0u);
   EXPECT_EQ(cf::load_bone(good.string()).active_voxels(), bone.active_voxels());
+}
+
+TEST(Robustness, VdbStreamWalkerReadsValidFilesToTheirEnd) {
+  // The walker must mirror OpenVDB's reader byte for byte: on valid files of every grid type it
+  // accepts (full and half floats, tiles, both transforms) it stops exactly at the end.
+  const auto dir = cf::test::temp_dir("robust_vdb_walk");
+  std::vector<cf::detail::RawGrid> grids;
+  for (const char* type :
+       {"float", "double", "int32", "int64", "bool", "vec3s", "vec3d", "vec3i"}) {
+    for (bool half : {false, true}) {
+      cf::detail::RawGrid g;
+      g.name = std::string(type) + (half ? "_half" : "");
+      g.type = type;
+      g.half = half;
+      g.axes = {{{0.5, 0, 0}, {0, 0.5, 0}, {0, 0, 0.6}}};
+      g.translation = {1, -2, 3};
+      const bool vector = std::string(type).rfind("vec3", 0) == 0;
+      for (int i = 0; i < 20; ++i) {
+        g.coords.push_back({i, 2 * i, -i});
+        g.values.push_back(i + 0.5);
+        if (vector) g.values.insert(g.values.end(), {1.0 - i, 2.0 * i});
+      }
+      g.fills.push_back({{128, 128, 128}, {383, 383, 383}, {7, 8, 9}, true});  // 8 tiles
+      g.metadata = {{"note", "a string"}};
+      g.float_metadata = {{"scale", 2.5}};
+      grids.push_back(g);
+    }
+  }
+  const auto raw = dir / "all_types.vdb";
+  cf::detail::write_raw_vdb(raw.string(), grids, {{"units", "mm"}});
+  cf::BoxPhantom p;
+  p.size_mm = {4, 4, 4};
+  p.voxel_mm = 1.0;
+  cf::BoneBlocks bone = cf::generate_box(p);
+  cf::complete_bone(bone);
+  const auto box = dir / "box.vdb";
+  cf::save_bone(bone, box.string());
+  for (const auto& file : {raw, box}) {
+    const std::string bytes = read_bytes(file);
+    std::vector<char> v(bytes.begin(), bytes.end());
+    cf::detail::disarm_delayed_load_metadata(v, file.string());
+    const auto walked = cf::detail::check_vdb_stream(v, file.string());
+    EXPECT_EQ(walked.bytes_read, v.size()) << file;
+    EXPECT_GT(walked.tree_bytes, 0.0);
+    EXPECT_NO_THROW((void)cf::inspect_vdb(file.string()));
+  }
+}
+
+TEST(Robustness, VdbSizesAreCheckedBeforeOpenVdbAllocates) {
+  // fuzz/fuzz_bone_vdb.cpp found a bone VDB (a part of the file copied over another) whose
+  // porosity grid then states a blosc block of 0x3ff0000000000000 bytes (the double 1.0), which
+  // OpenVDB allocated inside io::bloscFromStream (ASan: allocation-size-too-big; Release:
+  // std::bad_alloc). Committed as a fuzz seed; every size the file states is now checked first.
+  const auto dir = cf::test::temp_dir("robust_vdb_sizes");
+  const std::string finding =
+      (cf::test::source_dir() / "fuzz/corpus/bone_vdb/finding_blosc_size.vdb").string();
+  const std::string msg = input_error([&] { (void)cf::load_bone(finding); });
+  EXPECT_HAS(msg, "finding_blosc_size.vdb: grid 'porosity'");
+  EXPECT_HAS(msg, "a blosc block of 4607182418800017408 bytes");
+  EXPECT_HAS(input_error([&] { (void)cf::inspect_vdb(finding); }), "blosc block");
+
+  // A huge size (the finding's 0x3ff0...) planted at every offset of a valid bone file: each
+  // variant is refused or read; those planted on a compressed block's size are refused by
+  // name, and every 251st variant is read by OpenVDB too (under ASan in CI).
+  cf::BoxPhantom p;
+  p.size_mm = {3, 3, 3};
+  p.voxel_mm = 1.0;
+  cf::BoneBlocks bone = cf::generate_box(p);
+  cf::complete_bone(bone);
+  const auto good = dir / "good.vdb";
+  cf::save_bone(bone, good.string());
+  const std::string bytes = read_bytes(good);
+  const std::uint64_t huge = 0x3ff0000000000000ull;
+  std::size_t blocks = 0, read = 0;
+  std::vector<char> disarmed(bytes.begin(), bytes.end());
+  cf::detail::disarm_delayed_load_metadata(disarmed, good.string());
+  for (std::size_t k = 0; k + 8 <= bytes.size(); ++k) {
+    std::vector<char> v = disarmed;
+    std::memcpy(v.data() + k, &huge, 8);
+    try {
+      (void)cf::detail::check_vdb_stream(v, "bad.vdb");
+    } catch (const cf::InputError& e) {
+      const std::string what = e.what();
+      if (what.find("block") != std::string::npos) ++blocks;
+    }
+    if (k % 251 != 0) continue;
+    std::string bad = bytes;  // read the way the CLI reads it: load_bone disarms by itself
+    std::memcpy(bad.data() + k, &huge, 8);
+    const auto path = dir / "bad.vdb";
+    write_bytes(path, bad);
+    ++read;
+    try {
+      (void)cf::load_bone(path.string());
+    } catch (const cf::InputError&) {
+    }
+    try {
+      (void)cf::to_json(cf::inspect_vdb(path.string()));
+    } catch (const cf::InputError&) {
+    }
+  }
+  EXPECT_GE(blocks, 2u);  // the material and porosity grids' leaf blocks at least
+  EXPECT_GT(read, 10u);
+  EXPECT_EQ(cf::load_bone(good.string()).active_voxels(), bone.active_voxels());
+}
+
+TEST(Robustness, VdbActiveTilesAreCountedAgainstTheMemoryBudget) {
+  // A few hundred bytes of tiles can state 2^27 active voxels; load_bone voxelizes them.
+  const auto dir = cf::test::temp_dir("robust_vdb_tiles");
+  cf::detail::RawGrid mat, por;
+  mat.name = "material";
+  mat.type = "int32";
+  mat.background = -1;
+  mat.fills.push_back({{0, 0, 0}, {511, 511, 511}, {1, 0, 0}, true});
+  por.name = "porosity";
+  por.type = "float";
+  por.fills.push_back({{0, 0, 0}, {511, 511, 511}, {0.5, 0, 0}, true});
+  const auto path = dir / "tiles.vdb";
+  cf::detail::write_raw_vdb(path.string(), {mat, por});
+  EXPECT_LT(fs::file_size(path), 100000u);
+  BudgetGuard budget(1e9);
+  const std::string msg = input_error([&] { (void)cf::load_bone(path.string()); });
+  EXPECT_HAS(msg, "134217728 active voxels x 28 bytes");
+  EXPECT_HAS(msg, "material");
 }
 
 TEST(Robustness, AllZeroPermeabilityGridAndNonUtf8Metadata) {
