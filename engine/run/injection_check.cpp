@@ -1,6 +1,7 @@
 #include "engine/run/injection_check.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <deque>
 #include <sstream>
@@ -87,6 +88,35 @@ bool conducts(const BoneBlocks& g, long long i) {
   return g.material[u] >= 0 && g.porosity[u] > 0 &&
          (g.permeability[3 * u] > 0 || g.permeability[3 * u + 1] > 0 ||
           g.permeability[3 * u + 2] > 0);
+}
+
+void check_bone_values(const BoneBlocks& bone) {
+  const auto n = static_cast<size_t>(bone.num_voxels());
+  auto where = [&](size_t i) {
+    const size_t b = i / BoneBlocks::kBlockVoxels;
+    const auto p = bone.voxel_center_mm(b, static_cast<int>(i % BoneBlocks::kBlockVoxels));
+    std::ostringstream w;
+    w << " at (" << p[0] << ", " << p[1] << ", " << p[2] << ") mm";
+    return w.str();
+  };
+  auto num = [](double x) {
+    std::ostringstream s;
+    s << x;
+    return s.str();
+  };
+  for (size_t i = 0; i < n && i < bone.porosity.size(); ++i) {
+    if (bone.material[i] == kInactive) continue;
+    const double phi = static_cast<double>(bone.porosity[i]);
+    if (!(std::isfinite(phi) && phi >= 0 && phi <= 1))
+      throw InputError("<bone>", "porosity", num(phi) + where(i), "a finite number in [0, 1]");
+    if (bone.permeability.size() == 3 * n)
+      for (size_t d = 0; d < 3; ++d) {
+        const double k = static_cast<double>(bone.permeability[3 * i + d]);
+        if (!(std::isfinite(k) && k >= 0))
+          throw InputError("<bone>", "permeability", num(k) + where(i),
+                           "finite principal permeabilities >= 0 in m^2");
+      }
+  }
 }
 
 std::vector<long long> check_injection(const Scene& scene, const BoneBlocks& g,

@@ -17,6 +17,12 @@ namespace cementflow::detail {
 std::vector<long long> check_injection(const Scene& scene, const BoneBlocks& grid,
                                        const BlockIndex& index);
 
+/// Checks the values a bone built in code (not read from a file, whose reader checks them) hands
+/// to the engine: porosity finite in [0, 1] and permeabilities finite and >= 0 in every active
+/// voxel (a NaN would otherwise run as an impermeable voxel: issue 17). Throws InputError naming
+/// the field, the voxel and the value.
+void check_bone_values(const BoneBlocks& bone);
+
 /// Whether voxel i conducts: inside the model, porosity > 0 and some permeability > 0.
 bool conducts(const BoneBlocks& grid, long long i);
 

@@ -96,6 +96,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   const auto& sim = scene.simulation;
 
   // --- the grid on the device, its sorted copy and index on the host; the input checks --------
+  detail::check_bone_values(bone);  // issue 17: a bone built in code is checked like a file
   const detail::DeviceGrid grid = detail::build_device_grid(bone);
   BoneBlocks sorted = detail::download_grid(grid, bone);
   const detail::BlockIndex index(sorted);

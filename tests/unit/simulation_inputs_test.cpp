@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "bone_builder.hpp"
 #include "cementflow/errors.hpp"
@@ -94,6 +95,31 @@ TEST(SimulationInputs, VolumeLargerThanReachablePoreSpace) {
   const std::string m = message_of(s, shell_box(true));
   EXPECT_NE(m.find("injection.volume_ml"), std::string::npos) << m;
   EXPECT_NE(m.find("pore volume"), std::string::npos) << m;
+}
+
+TEST(SimulationInputs, NonFiniteBoneValuesAreRefused) {
+  // A bone built in code (the library path: no file reader checked it). A NaN permeability next
+  // to the tip used to run to "completed" as if that voxel were impermeable (issue 17).
+  cf::BoneBlocks b = shell_box(true);
+  b.permeability.assign(3 * b.num_voxels(), 1e-9f);
+  size_t next_to_tip = 0;  // the first active voxel within 0.5 mm of the tip
+  for (size_t i = 0; i < b.num_voxels(); ++i) {
+    const auto p = b.voxel_center_mm(i / cf::BoneBlocks::kBlockVoxels,
+                                     static_cast<int>(i % cf::BoneBlocks::kBlockVoxels));
+    if (b.material[i] == 1 && std::abs(p[0] - 0.5) < 0.3 && std::abs(p[1]) < 0.3 &&
+        std::abs(p[2]) < 0.3)
+      next_to_tip = i;
+  }
+  b.permeability[3 * next_to_tip + 1] = std::numeric_limits<float>::quiet_NaN();
+  std::string m = message_of(small_scene(), b);
+  EXPECT_NE(m.find("permeability"), std::string::npos) << m;
+  EXPECT_NE(m.find("nan"), std::string::npos) << m;
+  EXPECT_NE(m.find("mm"), std::string::npos) << m;  // where
+  b.permeability[3 * next_to_tip + 1] = 1e-9f;
+  b.porosity[next_to_tip] = 1.5f;
+  m = message_of(small_scene(), b);
+  EXPECT_NE(m.find("porosity"), std::string::npos) << m;
+  EXPECT_NE(m.find("1.5"), std::string::npos) << m;
 }
 
 TEST(SimulationInputs, PressureLimitStopsAndKeepsOutputs) {
