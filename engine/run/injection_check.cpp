@@ -1,8 +1,8 @@
 #include "engine/run/injection_check.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <array>
+#include <cmath>
 #include <deque>
 #include <sstream>
 
