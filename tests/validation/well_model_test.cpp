@@ -17,11 +17,11 @@
 #include "engine/grid/device_grid.hpp"
 #include "engine/solve/pressure_solver.hpp"
 #include "kernels/well_kernels.hpp"
+#include "point_source_solve.hpp"
 #include "scene_builder.hpp"
 
 namespace cf = cementflow;
 namespace kn = cementflow::kernels;
-using cf::detail::DView;
 
 namespace {
 
@@ -32,31 +32,7 @@ constexpr double kRw = 0.5 * 2.39e-3;  // 11G inner radius (PHYSICS.md §M3)
 
 /// Pressure per voxel coordinate of a point source q at voxel (0,0,0) with mobility 1/mu.
 std::map<std::array<int, 3>, double> solve_bone(const cf::BoneBlocks& bone, double mu) {
-  const auto g = cf::detail::build_device_grid(bone);
-  const cf::BoneBlocks s = cf::detail::download_grid(g, bone);
-  const int n = static_cast<int>(g.num_voxels());
-  DView<double*> lambda("lambda", n), q("q", n), p("p", n);
-  Kokkos::deep_copy(lambda, 1.0 / mu);
-  std::map<std::array<int, 3>, int> at;
-  for (size_t b = 0; b < s.num_blocks(); ++b)
-    for (int v = 0; v < 512; ++v) {
-      const auto& o = s.block_origin[b];
-      if (s.material[b * 512 + static_cast<size_t>(v)] >= 0)
-        at[{o[0] + (v & 7), o[1] + ((v >> 3) & 7), o[2] + (v >> 6)}] =
-            static_cast<int>(b * 512) + v;
-    }
-  auto hq = Kokkos::create_mirror_view(q);
-  Kokkos::deep_copy(hq, 0.0);
-  hq(at.at({0, 0, 0})) = kQ;
-  Kokkos::deep_copy(q, hq);
-  cf::detail::PressureSolver solver(g);
-  solver.assemble(lambda);
-  const auto st = solver.solve(q, p, 1e-12, 20000);
-  EXPECT_TRUE(st.converged);
-  auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p);
-  std::map<std::array<int, 3>, double> out;
-  for (const auto& [c, i] : at) out[c] = hp(i);
-  return out;
+  return cf::test::solve_point_source(bone, mu, kQ);
 }
 
 }  // namespace
