@@ -209,11 +209,11 @@ CheckpointData read_checkpoint_file(const std::string& path) {
     } else if (type == kF64) {
       auto& v = d.f64[name];
       v.resize(n);
-      std::memcpy(v.data(), p, n * 8);
+      if (n > 0) std::memcpy(v.data(), p, n * 8);  // an empty array (e.g. no cure state)
     } else {
       auto& v = d.f32[name];
       v.resize(n);
-      std::memcpy(v.data(), p, n * 4);
+      if (n > 0) std::memcpy(v.data(), p, n * 4);
     }
   }
   if (in.left() != 0)
