@@ -200,25 +200,36 @@ Multigrid::Multigrid(const DeviceGrid& fine, MultigridOptions options)
 }
 
 void Multigrid::update_finest(const PressureOperator& op) {
+  adopt_finest(op);
+  refresh_level(0, op);
+}
+
+void Multigrid::adopt_finest(const PressureOperator& op) {
   Level& L0 = levels_[0];
   L0.tx = op.tx;
   L0.ty = op.ty;
   L0.tz = op.tz;
   L0.tb = op.tb;
   L0.diag = op.diag;
+}
+
+void Multigrid::refresh_level(int level, const PressureOperator& op) {
+  using NbV = DView<int* [6]>;
+  using FV = DView<float*>;
+  Level& L = levels_[static_cast<size_t>(level)];
   if (block_kernels()) {
-    if (op.faces.extent(0) == L0.faces.extent(0))
-      L0.faces = op.faces;
-    else
-      Kokkos::parallel_for(
-          "cementflow::mg::pack_faces", Policy(0, L0.nblocks),
-          kernels::PackFaces<DView<int* [6]>, DView<float*>> {
-            L0.neighbour, L0.tx, L0.ty, L0.tz, L0.faces
-          });
+    const size_t nf = static_cast<size_t>(L.nblocks) * kernels::kFacesPerBlock;
+    if (level == 0 && op.faces.extent(0) == nf) {
+      L.faces = op.faces;
+    } else {
+      if (L.faces.extent(0) != nf) L.faces = DView<float*>("cementflow::mg::packed_faces", nf);
+      Kokkos::parallel_for("cementflow::mg::pack_faces", Policy(0, L.nblocks),
+                           kernels::PackFaces<NbV, FV>{L.neighbour, L.tx, L.ty, L.tz, L.faces});
+    }
   }
-  const auto diag = L0.diag, inv = L0.inv_diag;
+  const auto diag = L.diag, inv = L.inv_diag;
   Kokkos::parallel_for(
-      "cementflow::mg::inverse_diagonal", Policy(0, L0.nblocks * kernels::kBlockVoxels),
+      "cementflow::mg::inverse_diagonal", Policy(0, L.nblocks * kernels::kBlockVoxels),
       KOKKOS_LAMBDA(int i) { inv(i) = 1.0 / diag(i); });
 }
 
@@ -227,12 +238,7 @@ void Multigrid::update(const PressureOperator& op) {
   using NbV = DView<int* [6]>;
   using FV = DView<float*>;
   using DV = DView<double*>;
-  Level& L0 = levels_[0];
-  L0.tx = op.tx;
-  L0.ty = op.ty;
-  L0.tz = op.tz;
-  L0.tb = op.tb;
-  L0.diag = op.diag;
+  adopt_finest(op);
   for (size_t l = 0; l < levels_.size(); ++l) {
     if (l > 0) {
       const Level& F = levels_[l - 1];
@@ -247,21 +253,7 @@ void Multigrid::update(const PressureOperator& op) {
                            kernels::AssembleDiagonal<IntV, NbV, FV, DV>{C.active, C.neighbour, C.tx,
                                                                         C.ty, C.tz, C.tb, C.diag});
     }
-    Level& L = levels_[l];
-    if (block_kernels()) {
-      const size_t nf = static_cast<size_t>(L.nblocks) * kernels::kFacesPerBlock;
-      if (l == 0 && op.faces.extent(0) == nf) {
-        L.faces = op.faces;
-      } else {
-        if (L.faces.extent(0) != nf) L.faces = DView<float*>("cementflow::mg::packed_faces", nf);
-        Kokkos::parallel_for("cementflow::mg::pack_faces", Policy(0, L.nblocks),
-                             kernels::PackFaces<NbV, FV>{L.neighbour, L.tx, L.ty, L.tz, L.faces});
-      }
-    }
-    const auto diag = L.diag, inv = L.inv_diag;
-    Kokkos::parallel_for(
-        "cementflow::mg::inverse_diagonal", Policy(0, L.nblocks * kernels::kBlockVoxels),
-        KOKKOS_LAMBDA(int i) { inv(i) = 1.0 / diag(i); });
+    refresh_level(static_cast<int>(l), op);
   }
 
   // Dense Cholesky of the coarsest operator (host; a few hundred unknowns).

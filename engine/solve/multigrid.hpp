@@ -47,6 +47,10 @@ class Multigrid {
   /// The finest level only (its operator views and inverse diagonal); coarser levels unchanged.
   void update_finest(const PressureOperator& fine_op);
 
+  /// Level `level`'s packed faces (block kernels; the finest shares op.faces when they fit) and
+  /// inverse diagonal from its operator views. Public only because it launches a device lambda.
+  void refresh_level(int level, const PressureOperator& fine_op);
+
   /// z = M^-1 r: one cycle from a zero initial guess.
   void apply(const DView<double*>& r, DView<double*>& z);
 
@@ -70,6 +74,8 @@ class Multigrid {
     DView<double*> b, x, y;  // right-hand side, iterate, Jacobi scratch
   };
 
+  /// The finest level takes the assembled operator's views.
+  void adopt_finest(const PressureOperator& fine_op);
   void cycle(int l, bool zero_start);
   bool block_kernels() const { return kernels::kHostBlockKernels && !opt_.voxel_kernels; }
   void smooth(int l, int steps, bool zero_start, bool forward);
