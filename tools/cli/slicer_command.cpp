@@ -111,15 +111,22 @@ std::string render(const Param& p) {
   return o.str();
 }
 
-Param scalar(const std::string& tag, const std::string& name, const std::string& flag,
-             const std::string& label, const std::string& desc, const std::string& def, double mn,
-             double mx, double step) {
+/// A parameter's identity: XML tag, name, long flag ("" for none), label and description.
+Param named(const std::string& tag, const std::string& name, const std::string& flag,
+            const std::string& label, const std::string& desc) {
   Param p;
   p.tag = tag;
   p.name = name;
   p.flag = flag;
   p.label = label;
   p.description = desc;
+  return p;
+}
+
+Param scalar(const std::string& tag, const std::string& name, const std::string& flag,
+             const std::string& label, const std::string& desc, const std::string& def, double mn,
+             double mx, double step) {
+  Param p = named(tag, name, flag, label, desc);
   p.def = def;
   p.constraints = true;
   p.min = mn;
@@ -131,12 +138,7 @@ Param scalar(const std::string& tag, const std::string& name, const std::string&
 Param file_param(const std::string& tag, const std::string& name, const std::string& flag,
                  const std::string& label, const std::string& desc, const std::string& attrs,
                  const std::string& channel) {
-  Param p;
-  p.tag = tag;
-  p.name = name;
-  p.flag = flag;
-  p.label = label;
-  p.description = desc;
+  Param p = named(tag, name, flag, label, desc);
   p.attrs = attrs;
   p.channel = channel;
   return p;
@@ -144,11 +146,7 @@ Param file_param(const std::string& tag, const std::string& name, const std::str
 
 Param returned(const std::string& tag, const std::string& name, const std::string& label,
                const std::string& desc) {
-  Param p;
-  p.tag = tag;
-  p.name = name;
-  p.label = label;
-  p.description = desc;
+  Param p = named(tag, name, "", label, desc);
   p.channel = "output";
   return p;
 }
@@ -205,23 +203,14 @@ std::string descriptor() {
     o << render(t);
   }
   {
-    Param m;
-    m.tag = "string-enumeration";
-    m.name = "mode";
-    m.flag = "mode";
-    m.label = "Procedure";
-    m.description =
-        "vertebroplasty: cement into the trabecular bone; kyphoplasty: a balloon "
-        "cavity first, then the cement";
+    Param m = named("string-enumeration", "mode", "mode", "Procedure",
+                    "vertebroplasty: cement into the trabecular bone; kyphoplasty: a balloon "
+                    "cavity first, then the cement");
     m.def = "vertebroplasty";
     m.elements = {"vertebroplasty", "kyphoplasty"};
     o << render(m);
-    Param p;
-    p.tag = "string-enumeration";
-    p.name = "preset";
-    p.flag = "preset";
-    p.label = "Cement preset";
-    p.description = "Cement rheology and cure (cementflow presets lists the sources)";
+    Param p = named("string-enumeration", "preset", "preset", "Cement preset",
+                    "Cement rheology and cure (cementflow presets lists the sources)");
     p.def = "generic_vertebroplasty";
     for (const auto& pr : cf::presets()) p.elements.push_back(pr.name);
     o << render(p);
