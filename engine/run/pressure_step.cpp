@@ -66,8 +66,7 @@ PressureStep::PressureStep(const DeviceGrid& grid, const Scene& scene, const Cem
       mu_m_(scene.marrow_viscosity_pa_s),
       corey_(scene.simulation.corey_exponent),
       policy_(picard_policy(scene.simulation, cement.newtonian)),
-      solver_(grid, preconditioner_of(scene.simulation)),
-      s_open_(scene.simulation.arrival_saturation) {}
+      solver_(grid, preconditioner_of(scene.simulation)) {}
 
 bool PressureStep::pressure_solve(RunState& st, double tol, Report::Solver& stats,
                                   std::string& message) {
@@ -82,6 +81,15 @@ bool PressureStep::pressure_solve(RunState& st, double tol, Report::Solver& stat
     << " iterations (simulation.max_solver_iterations = " << policy_.max_solver_iterations << ")";
   message = e.str();
   return false;
+}
+
+GateInputs PressureStep::gate_inputs(const RunState& st) const {
+  return {st.p, st.s, st.cure_state, st.syringe_state};
+}
+
+std::function<void(PressureOperator&)> PressureStep::gate_adjuster(const RunState& st) {
+  if (!gates_) return {};
+  return gates_->adjuster(st.lambda, gate_inputs(st));
 }
 
 bool PressureStep::solve(RunState& st, Transport& transport, Report::Solver& stats,
@@ -99,8 +107,7 @@ bool PressureStep::solve(RunState& st, Transport& transport, Report::Solver& sta
     }
     {
       auto sc = prof.time(Phase::Assembly);
-      solver_.assemble_operator(st.lambda, gates_ ? gates_->adjuster(st.lambda, st.s)
-                                                  : std::function<void(PressureOperator&)>{});
+      solver_.assemble_operator(st.lambda, gate_adjuster(st));
     }
     {
       // Issue 13: with volume steps the later Picard iterates of a step (viscosity only) keep
@@ -121,12 +128,14 @@ bool PressureStep::solve(RunState& st, Transport& transport, Report::Solver& sta
     }
     if (policy_.fixed_viscosity) break;
     auto sc = prof.time(Phase::Viscosity);
-    const double change = update_cement_viscosity(grid_, cement_, st);
+    double change = update_cement_viscosity(grid_, cement_, st);
     // Issue 13: volume steps measure the change of the operator (total mobility), not of the
     // viscosity where the cement is only a trace.
-    if ((policy_.volume ? mobility_change(grid_.material, st.s, st.mu, mu_m_, corey_, st.lambda)
-                        : change) <= policy_.viscosity_tolerance)
-      break;
+    if (policy_.volume)
+      change = mobility_change(grid_.material, st.s, st.mu, mu_m_, corey_, st.lambda);
+    // Issue 15: the open fractions of the leak gateways are Picard unknowns too.
+    if (gates_) change = std::max(change, gates_->change(gate_inputs(st)).fraction);
+    if (change <= policy_.viscosity_tolerance) break;
   }
   if (policy_.loose > policy_.tight) {
     // Polish the last iterate: same operator, from where the loose solve left it.
@@ -137,11 +146,12 @@ bool PressureStep::solve(RunState& st, Transport& transport, Report::Solver& sta
     auto sc = prof.time(Phase::Velocity);
     transport.velocity(solver_.op(), st.p, st.vel, st.speed);
   }
-  // Leak gateways whose entry pressure is exceeded open (for good); the pressure is solved again
-  // with them open before the transport uses it (docs/PHYSICS-LEAKS.md §G).
-  if (gates_ && gates_->open_where_exceeded(st.p, st.s, st.cure_state, cement_.cure,
-                                            st.syringe_state, cement_.t_body_k, s_open_) > 0) {
-    solver_.assemble(st.lambda, gates_->adjuster(st.lambda, st.s));
+  // Leak gateways that this pressure opens or closes (its drop across them crossed their entry
+  // pressure): the pressure is solved again with them before the transport uses it, so a step
+  // never carries cement through a passage its own pressure keeps shut (docs/PHYSICS-LEAKS.md
+  // §G). The drift of the open fractions is left to the next step, like the viscosity's.
+  if (gates_ && gates_->change(gate_inputs(st)).flips > 0) {
+    solver_.assemble(st.lambda, gate_adjuster(st));
     if (!pressure_solve(st, policy_.tight, stats, message)) return false;
     transport.velocity(solver_.op(), st.p, st.vel, st.speed);
   }

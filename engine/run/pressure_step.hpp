@@ -3,6 +3,7 @@
 // between the pressure solve and the cement viscosity (Christopher–Middleman shear rate,
 // PHYSICS.md §L4), with the inexact-Picard policy. Kokkos translation units only.
 
+#include <functional>
 #include <string>
 
 #include "cementflow/report.hpp"
@@ -54,13 +55,15 @@ class PressureStep {
   PicardPolicy& policy() { return policy_; }
   /// Times the stages of solve() into `profile` (CEMENTFLOW_PROFILE; null: not timed).
   void set_profile(StepProfile* profile) { profile_ = profile ? profile : &off_; }
-  /// Leak gateways (issue 15, engine/solve/gateway.cpp): closed faces enter every assembly, and
-  /// after the Picard loop those whose entry pressure is exceeded open and the pressure is solved
-  /// again. nullptr (the default) = none.
+  /// Leak gateways (issue 15, engine/solve/gateway.cpp): their open fractions enter every
+  /// assembly and the Picard convergence test; when the final pressure opens or closes one, the
+  /// pressure is solved again. nullptr (the default) = none.
   void set_gateways(Gateways* g) { gates_ = g; }
 
  private:
   bool pressure_solve(RunState& st, double tol, Report::Solver& stats, std::string& message);
+  GateInputs gate_inputs(const RunState& st) const;
+  std::function<void(PressureOperator&)> gate_adjuster(const RunState& st);
 
   const DeviceGrid& grid_;
   CementParams cement_;
@@ -69,7 +72,6 @@ class PressureStep {
   PressureSolver solver_;
   StepProfile off_{false};
   StepProfile* profile_ = &off_;
-  double s_open_ = 0.5;  ///< cement fraction at a gateway that can open it
   Gateways* gates_ = nullptr;
 };
 

@@ -113,7 +113,7 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
                                inj.flow_rate_m3_s / static_cast<double>(inj.needles.size()),
                                scene.marrow_viscosity_pa_s, sim.corey_exponent);
   detail::Gateways gates(grid, scene.gateways, cement.law, scene.marrow_viscosity_pa_s,
-                         sim.corey_exponent);
+                         sim.corey_exponent, cement.cure, cement.t_body_k, sim.arrival_saturation);
   transport.set_gates(gates.mask());
   pressure.set_gateways(&gates);
   const detail::CannulaDrop cannula(scene, cement);

@@ -1,6 +1,7 @@
 #pragma once
 // Host driver of the leak gateways (kernels/gateway_kernels.hpp, docs/PHYSICS-LEAKS.md §G): the
-// closed-face mask, its effect on the pressure operator, and the monotone opening update.
+// gateway faces, their open fraction (a Bingham passage, Buckingham–Reiner), its effect on the
+// pressure operator and the mask of faces closed to the cement.
 
 #include <functional>
 #include <vector>
@@ -13,47 +14,60 @@
 
 namespace cementflow::detail {
 
+/// The state a gateway face's opening depends on: pressure, cement fraction and cure state per
+/// voxel, and the cure state of fresh cement (cells without a state of their own).
+struct GateInputs {
+  DView<double*> p, s, cure_state;
+  double fresh_state = 0;
+};
+
 class Gateways {
  public:
-  /// Closes every face between a conducting bone voxel and a leak-destination voxel when the
+  /// Finds every face between a conducting bone voxel and a leak-destination voxel when the
   /// cement has a yield stress (Herschel–Bulkley tau_y > 0); otherwise there are none and the
-  /// run is the plain two-phase model.
+  /// run is the plain two-phase model. All start closed.
   Gateways(const DeviceGrid& grid, const LeakGateways& geometry,
-           const kernels::RheologyParams& rheo, double mu_m, double corey);
+           const kernels::RheologyParams& rheo, double mu_m, double corey,
+           const kernels::CureParams& cure, double t_body_k, double s_open);
 
-  bool active() const { return closed_ > 0; }
-  /// Per voxel the 6-bit mask of closed gateway faces (empty view when none).
+  bool active() const { return faces_ > 0; }
+  /// Per voxel the 6-bit mask of the gateway faces closed to the cement (empty view when none).
   const DView<int*>& mask() const { return mask_; }
 
-  /// The face adjustment for PressureSolver::assemble at total mobility lambda and saturation s
-  /// (empty when no gateway is closed).
+  /// The face adjustment for PressureSolver::assemble at total mobility lambda and the state
+  /// `in` (empty when there are no gateways): sets each gateway face's open fraction from `in`
+  /// (kernels::gateway_fraction), its transmissibility (kernels::gateway_transmissibility) and
+  /// the closed mask.
   std::function<void(PressureOperator&)> adjuster(const DView<double*>& lambda,
-                                                  const DView<double*>& s) const;
+                                                  const GateInputs& in);
 
-  /// Opens the closed faces whose entry pressure is exceeded (kernels::gateway_opens), with the
-  /// yield stress of each bone cell's cement at its cure state (`cure_state`, or `fresh_state`
-  /// where the cell has none) at t_body (K). Returns how many opened.
-  int open_where_exceeded(const DView<double*>& p, const DView<double*>& s,
-                          const DView<double*>& cure_state, const kernels::CureParams& cure,
-                          double fresh_state, double t_body, double s_open);
-
-  /// Rewrites the closed gateway faces of `op` (kernels::closed_gateway_transmissibility).
-  void apply_closed_faces(PressureOperator& op, const DView<double*>& lambda,
-                          const DView<double*>& s) const;
+  /// How the state `in` would change the faces the operator was last assembled with: the number
+  /// of faces that would open or close, and the largest change of an open fraction.
+  struct Change {
+    int flips = 0;
+    double fraction = 0;
+  };
+  Change change(const GateInputs& in) const;
 
   int gateway_faces() const { return faces_; }
   int closed_faces() const { return closed_; }
 
   /// Checkpoint/restart (issue 17): the closed-face mask, and setting it back (the count of
-  /// closed faces recomputed from it).
+  /// closed faces recomputed from it). The open fractions follow from the restored state at the
+  /// next assembly.
   std::vector<int> mask_on_host() const;
   void restore_mask(const std::vector<int>& mask);
 
  private:
+  void apply(PressureOperator& op, const DView<double*>& lambda, const GateInputs& in);
+
   const DeviceGrid& grid_;
   kernels::GatewayFactors factors_;
-  double tau_y_ = 0, mu_m_ = 0.04, corey_ = 1;
-  DView<int*> mask_;
+  kernels::CureParams cure_;
+  double tau_y_ = 0, mu_m_ = 0.04, corey_ = 1, t_body_ = 310.15, s_open_ = 0.5;
+  DView<int*> faces_mask_;  ///< per voxel the 6-bit mask of its gateway faces (fixed)
+  DView<int*> mask_;        ///< per voxel the 6-bit mask of its faces closed to the cement
+  DView<float*> fraction_;  ///< 6 per voxel: the open fraction the operator was assembled with
   int faces_ = 0, closed_ = 0;
 };
 

@@ -8,6 +8,8 @@
 // dp_e = 2 tau_y L / a (the vein class: 10 tau_y by default), i.e. at the front radius R* of
 // p(r_i; R*) = dp_e and the injected volume V* = 4/3 pi phi R*^3. Before V* no cement may cross
 // into the vein; after it the vein fills. Without a yield stress the cement leaks on contact.
+// Once open, a gateway passes the Buckingham–Reiner fraction of its Darcy flow (a Bingham plug in a
+// tube), checked here against the integral of the Bingham velocity profile.
 
 #include <gtest/gtest.h>
 
@@ -16,6 +18,7 @@
 
 #include "bone_builder.hpp"
 #include "cementflow/simulation.hpp"
+#include "kernels/gateway_kernels.hpp"
 #include "scene_builder.hpp"
 
 namespace cf = cementflow;
@@ -84,6 +87,48 @@ TEST(Gateway, EntryPressureIsTwoTauYLOverA) {
   EXPECT_DOUBLE_EQ(cf::gateway_entry_pressure_pa(100, g.endplate), 2 * 100 * 0.5 / 0.1);
   EXPECT_DOUBLE_EQ(cf::gateway_entry_pressure_pa(100, g.breach), 2 * 100 * 0.5 / 1.0);
   EXPECT_DOUBLE_EQ(cf::gateway_entry_pressure_pa(0, g.vein), 0.0);
+}
+
+/// Flow of a Bingham fluid (plastic viscosity mu, yield stress tau) through a tube of radius a and
+/// length L under dp, by the midpoint rule over the velocity profile: the wall shear stress is
+/// tau_w = dp a / (2 L), the plug radius r_p = a tau / tau_w, and outside the plug
+/// u(r) = (dp / (4 mu L)) (a^2 - r^2) - (tau / mu) (a - r); inside it u(r_p).
+double bingham_tube_flow(double dp, double tau, double mu, double a, double L) {
+  const double tau_w = dp * a / (2 * L);
+  if (tau_w <= tau) return 0.0;
+  const double rp = a * tau / tau_w;
+  auto u = [&](double r) {
+    const double rr = r < rp ? rp : r;
+    return dp / (4 * mu * L) * (a * a - rr * rr) - tau / mu * (a - rr);
+  };
+  const int n = 200000;
+  double q = 0;
+  for (int k = 0; k < n; ++k) {
+    const double r = (k + 0.5) * a / n;
+    q += 2 * kPi * r * u(r) * (a / n);
+  }
+  return q;
+}
+
+TEST(Gateway, OpenFractionIsBuckinghamReinerOfTheBinghamTube) {
+  // The vein gateway's passage (a = 0.2 mm, L = 1 mm) with tau_y = 300 Pa: dp_e = 3 kPa.
+  const cf::Gateway g = cf::LeakGateways{}.vein;
+  const double a = g.opening_mm * 1e-3, L = g.length_mm * 1e-3, tau = 300, mu = 1000;
+  const double dpe = cf::gateway_entry_pressure_pa(tau, g);
+  for (const double dp : {0.5 * dpe, dpe, 1.01 * dpe, 1.2 * dpe, 2 * dpe, 5 * dpe, 50 * dpe}) {
+    const double newtonian = kPi * a * a * a * a * dp / (8 * mu * L);
+    const double expected = bingham_tube_flow(dp, tau, mu, a, L) / newtonian;
+    const double f = cementflow::kernels::gateway_fraction(1.0, 0.5, dp, 0.0, dpe);
+    EXPECT_NEAR(f, expected, 1e-6) << "dp / dp_e = " << dp / dpe;
+  }
+  // Closed below the entry pressure, for flow toward the bone, and while the cell holds no cement.
+  EXPECT_EQ(cementflow::kernels::gateway_fraction(1.0, 0.5, 0.99 * dpe, 0.0, dpe), 0.0);
+  EXPECT_EQ(cementflow::kernels::gateway_fraction(1.0, 0.5, 0.0, 2 * dpe, dpe), 0.0);
+  EXPECT_EQ(cementflow::kernels::gateway_fraction(0.4, 0.5, 10 * dpe, 0.0, dpe), 0.0);
+  // The open face: the marrow-only value at fraction 0, the Darcy face at fraction 1.
+  EXPECT_DOUBLE_EQ(cementflow::kernels::gateway_transmissibility(1.0, 5.0, 0.0), 1.0);
+  EXPECT_DOUBLE_EQ(cementflow::kernels::gateway_transmissibility(1.0, 5.0, 1.0), 5.0);
+  EXPECT_DOUBLE_EQ(cementflow::kernels::gateway_transmissibility(1.0, 5.0, 0.25), 2.0);
 }
 
 TEST(Gateway, YieldStressCementEntersTheVeinAtTheAnalyticVolume) {
