@@ -30,9 +30,14 @@
 // - permeability: the engine's law (engine/bone/permeability.cpp, PHYSICS.md §L3a), which makes the
 //   superior–inferior permeability the largest (k_AP / k_SI = 0.773, Baroud et al. 2004, A).
 // - basivertebral foramen at mid-height of the posterior wall on the midline; the basivertebral
-//   vein 2 mm across at the foramen, branches 1.2 mm, reaching 40 % of the depth anteriorly
-//   (C); it drains into two longitudinal anterior internal vertebral (epidural) veins 2 mm across,
-//   4 mm either side of the midline, which run the model's height (C).
+//   vein 2 mm across at the foramen, branching (1.2 mm branches, C) at the end of its bony canal,
+//   17 % of the body's depth in front of the posterior wall: the basivertebral canal reaches
+//   12–21.8 % of the vertebral body's antero-posterior diameter (Tzika, Paraskevas, Piagkou et al.,
+//   Surg Radiol Anat 2021;43:889, 1561 dried vertebrae and CT of 10 spines; abstract, A), the
+//   midpoint taken; the branches stay at that depth, left/right and up/down (until session 6 the
+//   canal reached 40 % and its branches 5 mm further, C: twice the measured depth); it drains into
+//   two longitudinal anterior internal vertebral (epidural) veins 2 mm across, 4 mm either side of
+//   the midline, which run the model's height (C).
 // - segmental veins 1.2 mm across, four at mid-height through the anterolateral and lateral
 //   cortex (azimuth ±35° and ±80° from anterior), starting 3 mm inside the wall (C).
 // - pedicles 9 mm wide × 14 mm high, 14 mm long, converging 15° toward anterior, their medial
@@ -105,6 +110,7 @@ constexpr float kPorosityCanal = 0.90f;
 
 // Veins, pedicles, canal (see the header).
 constexpr double kBasivertebralDiameter = 2.0, kBranchDiameter = 1.2;
+constexpr double kBasivertebralCanalDepth = 0.17;  // of the AP depth (Tzika et al. 2021: 12–21.8 %)
 constexpr double kEpiduralDiameter = 2.0, kEpiduralOffset = 4.0;
 constexpr double kSegmentalDiameter = 1.2, kSegmentalDepth = 3.0;
 constexpr double kPedicleWidth = 9.0, kPedicleHeight = 14.0, kPedicleLength = 14.0;
@@ -628,11 +634,11 @@ BoneBlocks generate_vertebra(const VertebraParams& p, VertebraInfo* info) {
                 kEpiduralDiameter, kVeinBv, false);
     draw_vein(g, {-kEpiduralOffset, ye, 0}, {kEpiduralOffset, ye, 0}, kEpiduralDiameter, kVeinBv,
               false);
-    const std::array<double, 3> hub{0, -s.D / 2 + 0.4 * s.D, 0};
+    const std::array<double, 3> hub{0, yw + kBasivertebralCanalDepth * s.D, 0};
     draw_vein(g, {0, ye, 0}, hub, kBasivertebralDiameter, kVeinBv, false);
     for (int side = -1; side <= 1; side += 2) {
-      draw_vein(g, hub, {side * 9.0, hub[1] + 5, 0}, kBranchDiameter, kVeinBv, false);
-      draw_vein(g, hub, {0, hub[1] + 2, side * 5.0}, kBranchDiameter, kVeinBv, false);
+      draw_vein(g, hub, {side * 9.0, hub[1], 0}, kBranchDiameter, kVeinBv, false);
+      draw_vein(g, hub, {0, hub[1], side * 5.0}, kBranchDiameter, kVeinBv, false);
     }
     for (double deg : {-80.0, -35.0, 35.0, 80.0}) {
       const double az = deg * kPi / 180;
