@@ -58,9 +58,11 @@ class Gateways {
   std::vector<int> mask_on_host() const;
   void restore_mask(const std::vector<int>& mask);
 
- private:
+  /// What adjuster() does (public for nvcc: an extended device lambda may not live in a private
+  /// member function).
   void apply(PressureOperator& op, const DView<double*>& lambda, const GateInputs& in);
 
+ private:
   const DeviceGrid& grid_;
   kernels::GatewayFactors factors_;
   kernels::CureParams cure_;
