@@ -188,6 +188,53 @@ TEST(SweepLibrary, IncidenceAndRelativeRisksPerRouteFromReports) {
   expect_rr(rr["independent"], (4.0 / 9) / (6.0 / 8),
             std::sqrt(1.0 / 4 - 1.0 / 9 + 1.0 / 6 - 1.0 / 8), "any independent");
   EXPECT_EQ(rr["independent"]["n"].get<long long>(), 17);
+  expect_wilson(rr["incidence"]["arm_1"], 4, 9, "any incidence hv");
+  expect_wilson(rr["incidence"]["arm_2"], 6, 8, "any incidence lv");
+
+  // Per route, the same 8 pairs. Every route of the engine is there.
+  const nlohmann::json& br = rr["by_route"];
+  ASSERT_EQ(br.size(), cf::leak_routes().size());
+  for (const std::string& route : cf::leak_routes()) {
+    ASSERT_TRUE(br.contains(route)) << route;
+    EXPECT_EQ(br[route]["paired"]["n"].get<long long>(), 8) << route;
+    EXPECT_EQ(br[route]["paired"]["method"], rr["paired"]["method"]) << route;
+    EXPECT_EQ(br[route]["independent"]["method"], rr["independent"]["method"]) << route;
+  }
+  // Disc: both 0, 1; only lv 2, 3 (hv's 0.005 mL in sample 6 is below the threshold, its leak in
+  // sample 8 unpaired). Paired 2 / 4, var 2 / (2 · 4); independent (3/9) / (4/8).
+  expect_pairs(br["endplate_disc"]["pairs"], 2, 0, 2, 4, "disc");
+  expect_rr(br["endplate_disc"]["paired"], 0.5, 0.5, "disc paired");
+  expect_rr(br["endplate_disc"]["independent"], (3.0 / 9) / (4.0 / 8),
+            std::sqrt(1.0 / 3 - 1.0 / 9 + 1.0 / 4 - 1.0 / 8), "disc independent");
+  expect_wilson(br["endplate_disc"]["incidence"]["arm_1"], 3, 9, "disc incidence hv");
+  expect_wilson(br["endplate_disc"]["incidence"]["arm_2"], 4, 8, "disc incidence lv");
+  // Basivertebral vein: both 0; only hv 7; only lv 1, 3. Paired 2 / 3, var 3 / (2 · 3);
+  // independent (2/9) / (3/8).
+  expect_pairs(br["basivertebral_vein"]["pairs"], 1, 1, 2, 4, "bv");
+  expect_rr(br["basivertebral_vein"]["paired"], 2.0 / 3, std::sqrt(0.5), "bv paired");
+  expect_rr(br["basivertebral_vein"]["independent"], (2.0 / 9) / (3.0 / 8),
+            std::sqrt(1.0 / 2 - 1.0 / 9 + 1.0 / 3 - 1.0 / 8), "bv independent");
+  // Cortical breach: one event, under lv only. Paired RR is 0 (no event under arm 1): not
+  // defined, as for any leak. Independent with 0.5 added to every count (Haldane):
+  // (0.5/9.5) / (1.5/8.5), var 1/0.5 - 1/9.5 + 1/1.5 - 1/8.5.
+  expect_pairs(br["cortical_breach"]["pairs"], 0, 0, 1, 7, "cort");
+  EXPECT_FALSE(br["cortical_breach"]["paired"]["defined"].get<bool>());
+  EXPECT_FALSE(br["cortical_breach"]["paired"].contains("rr"));
+  expect_rr(br["cortical_breach"]["independent"], (0.5 / 9.5) / (1.5 / 8.5),
+            std::sqrt(1 / 0.5 - 1 / 9.5 + 1 / 1.5 - 1 / 8.5), "cort independent");
+  // Segmental vein, spinal canal, soft tissue: no event in either arm. Neither RR is defined
+  // (nothing to compare): "defined" false and no "rr" or "ci95"; the incidences are 0 with
+  // their Wilson intervals.
+  for (const char* route : {"segmental_vein", "spinal_canal", "soft_tissue"}) {
+    expect_pairs(br[route]["pairs"], 0, 0, 0, 8, route);
+    for (const char* m : {"paired", "independent"}) {
+      EXPECT_FALSE(br[route][m]["defined"].get<bool>()) << route << " " << m;
+      EXPECT_FALSE(br[route][m].contains("rr")) << route << " " << m;
+      EXPECT_FALSE(br[route][m].contains("ci95")) << route << " " << m;
+    }
+    expect_wilson(br[route]["incidence"]["arm_1"], 0, 9, route);
+    expect_wilson(br[route]["incidence"]["arm_2"], 0, 8, route);
+  }
   std::filesystem::remove_all(dir);
 }
 
