@@ -68,7 +68,10 @@ def sweep_json_rrs(csv_path, arms, threshold):
     if len(es) != 1:
         return None
     e = es[0]
-    flip = e["arm_1"] != arms[0]  # the file has arm 2 / arm 1: invert RR, swap the discordant
+    # The file has arm 2 / arm 1: swap the discordant pairs, invert the interval and take the
+    # point estimate (a + c) / (a + b) from the counts (as the engine would in that order; 1 / rr
+    # can differ in the last bit and round the other way at a printed .xx5).
+    flip = e["arm_1"] != arms[0]
     out = {}
     for route, x in [("any", e)] + list(e["by_route"].items()):
         p, r = x["pairs"], x["paired"]
@@ -76,7 +79,7 @@ def sweep_json_rrs(csv_path, arms, threshold):
         rr = (r["rr"], r["ci95"][0], r["ci95"][1]) if r["defined"] else None
         if flip:
             b, c = c, b
-            rr = rr and (1 / rr[0], 1 / rr[2], 1 / rr[1])
+            rr = rr and ((a + b) / (a + c), 1 / rr[2], 1 / rr[1])
         out[route] = (rr, (a, b, c, d))
     return out
 
