@@ -8,11 +8,18 @@ interval on log RR and the matched-pairs variance (b + c) / ((a + b)(a + c)) (Fa
 & Laake 2014, Stat Med 33:2850; the same formulas as the sweep's sweep.json); then the same by
 fracture class and by injected-volume band. Only patients evaluated in both arms are paired.
 
+The table of all patients takes its pairs and paired relative risks from the sweep.json beside
+the CSV when that file has them (relative_risks[].by_route, written by `cementflow sweep` since
+session 6) for the same threshold and one entry for the two arms; otherwise, and for the tables
+by fracture class and volume band (which need the per-case rows), they are computed here.
+
     tools/cohort_table.py out/cohort_viscosity/sweep.csv [--threshold 0.01] [--arms lv hv]
 """
 import argparse
 import csv
+import json
 import math
+import pathlib
 import sys
 from collections import defaultdict
 
@@ -43,6 +50,38 @@ def paired_rr(pairs):
     var = (b + c) / ((a + b) * (a + c))
     h = Z * math.sqrt(var)
     return (rr, rr * math.exp(-h), rr * math.exp(h)), (a, b, c)
+
+
+def sweep_json_rrs(csv_path, arms, threshold):
+    """The pairs and paired RR arm 1 / arm 2 per route ("any" and each route) from the sweep.json
+    beside csv_path, as {route: (rr or None, (a, b, c, d))} with the shape of paired_rr; None when
+    there is no such file, it used another leak threshold, or it has no per-route entry (or more
+    than one, e.g. several grid points) for the two arms."""
+    path = pathlib.Path(csv_path).with_name("sweep.json")
+    if not path.exists():
+        return None
+    j = json.loads(path.read_text())
+    if not math.isclose(j.get("leak_threshold_ml", float("nan")), threshold, rel_tol=1e-12):
+        return None
+    es = [e for e in j.get("relative_risks", [])
+          if {e.get("arm_1"), e.get("arm_2")} == set(arms) and "by_route" in e]
+    if len(es) != 1:
+        return None
+    e = es[0]
+    # The file has arm 2 / arm 1: swap the discordant pairs, invert the interval and take the
+    # point estimate (a + c) / (a + b) from the counts (as the engine would in that order; 1 / rr
+    # can differ in the last bit and round the other way at a printed .xx5).
+    flip = e["arm_1"] != arms[0]
+    out = {}
+    for route, x in [("any", e)] + list(e["by_route"].items()):
+        p, r = x["pairs"], x["paired"]
+        a, b, c, d = p["both"], p["only_1"], p["only_2"], p["neither"]
+        rr = (r["rr"], r["ci95"][0], r["ci95"][1]) if r["defined"] else None
+        if flip:
+            b, c = c, b
+            rr = rr and ((a + b) / (a + c), 1 / rr[2], 1 / rr[1])
+        out[route] = (rr, (a, b, c, d))
+    return out
 
 
 def fmt_inc(k, n):
@@ -86,22 +125,32 @@ def main():
         v = r.get(key, "")
         return v not in ("", None) and float(v) > a.threshold
 
-    def table(title, patients):
-        print(f"\n{title} ({len(patients)} paired patients; leak > {a.threshold} mL)\n")
+    def table(title, patients, from_json=None):
+        n = len(patients)
+        if from_json and sum(from_json["any"][1]) != n:
+            print(f"sweep.json pairs {sum(from_json['any'][1])} patients, {a.csv} {n}: "
+                  "computing from the CSV", file=sys.stderr)
+            from_json = None
+        src = "from sweep.json" if from_json else "from sweep.csv"
+        print(f"\n{title} ({n} paired patients; leak > {a.threshold} mL; paired RR {src})\n")
         print(f"| route | {arms[0]} | {arms[1]} | paired RR {arms[0]} / {arms[1]} |")
         print("|---|---|---|---|")
         for route in ["any"] + ROUTES:
-            k = [sum(leaks(patients[p][arm], route) for p in patients) for arm in arms]
+            if from_json and route in from_json:
+                rr, (x, y, z, _) = from_json[route]
+                r, k = (rr, (x, y, z)), [x + y, x + z]
+            else:
+                pr = [(leaks(patients[p][arms[0]], route), leaks(patients[p][arms[1]], route))
+                      for p in patients]
+                r = paired_rr(pr)
+                k = [sum(x for x, _ in pr), sum(y for _, y in pr)]
             if route != "any" and k == [0, 0]:
                 continue
-            n = len(patients)
-            pr = [(leaks(patients[p][arms[0]], route), leaks(patients[p][arms[1]], route))
-                  for p in patients]
-            print(f"| {route} | {fmt_inc(k[0], n)} | {fmt_inc(k[1], n)} | {fmt_rr(paired_rr(pr))} |")
+            print(f"| {route} | {fmt_inc(k[0], n)} | {fmt_inc(k[1], n)} | {fmt_rr(r)} |")
 
     print(f"{a.csv}: {len(by)} patients; arms {arms[0]}, {arms[1]}; not evaluated: "
           + ", ".join(f"{arm} {len(invalid[arm])}" for arm in arms))
-    table("All patients", paired)
+    table("All patients", paired, sweep_json_rrs(a.csv, arms, a.threshold))
     fr = defaultdict(dict)
     for p, d in paired.items():
         if "bone.generate.fracture" in d[arms[0]]:  # a cohort with fracture prevalences

@@ -1,9 +1,10 @@
 // The outputs of a sweep (SPEC.md §4): sweep.csv (one row per case, in case order), sweep.json
 // (per group — grid point × arm — the case counts, leak incidence overall and per route with
 // Wilson 95 % intervals, mean/median/5th/95th percentiles of the headline numbers; relative risks
-// between every pair of arms, paired and, for reference, as if independent) and PNG charts. All
-// of it is computed from the case reports in the folder, whoever wrote them (one process, MPI
-// ranks or shards), so every way of running a sweep gives the same files.
+// between every pair of arms, any leak and per route, paired and, for reference, as if
+// independent) and PNG charts. All of it is computed from the case reports in the folder, whoever
+// wrote them (one process, MPI ranks or shards), so every way of running a sweep gives the same
+// files.
 
 #include <algorithm>
 #include <charconv>
@@ -94,10 +95,23 @@ double headline(const CaseOutcome& o, const std::string& key) {
   return o.wall_time_s;
 }
 
+/// Route index of "any route" (the leaked volume overall); 0 .. leak_routes().size() − 1 are the
+/// routes.
+constexpr std::size_t kAnyRoute = static_cast<std::size_t>(-1);
+
+/// Whether a case leaked (overall, or through one route).
+bool leaked(const CaseOutcome& o, std::size_t route, double threshold_ml) {
+  return leaked(route == kAnyRoute ? o.leak_volume_ml : o.leak_by_route_ml[route].second,
+                threshold_ml);
+}
+
 /// Leak incidence over a set of outcomes: any route and per route.
 struct Incidence {
   Proportion any;
   std::vector<Proportion> by_route;
+  const Proportion& of(std::size_t route) const {
+    return route == kAnyRoute ? any : by_route[route];
+  }
 };
 Incidence incidence(const std::vector<const CaseOutcome*>& outs, double threshold_ml) {
   long long n = 0, any = 0;
@@ -105,9 +119,9 @@ Incidence incidence(const std::vector<const CaseOutcome*>& outs, double threshol
   for (const CaseOutcome* o : outs) {
     if (!o->evaluated()) continue;
     ++n;
-    if (leaked(o->leak_volume_ml, threshold_ml)) ++any;
+    if (leaked(*o, kAnyRoute, threshold_ml)) ++any;
     for (std::size_t r = 0; r < per.size(); ++r)
-      if (leaked(o->leak_by_route_ml[r].second, threshold_ml)) ++per[r];
+      if (leaked(*o, r, threshold_ml)) ++per[r];
   }
   Incidence inc;
   inc.any = wilson(any, n);
@@ -120,6 +134,26 @@ ojson incidence_json(const Incidence& inc) {
   for (std::size_t r = 0; r < inc.by_route.size(); ++r)
     by_route[leak_routes()[r]] = proportion_json(inc.by_route[r]);
   return {{"any", proportion_json(inc.any)}, {"by_route", by_route}};
+}
+
+/// Two arms compared for one route (kAnyRoute: any leak): the 2×2 table of the pairs (the same
+/// patient and sample evaluated under both arms), the paired relative risk arm 1 / arm 2 and, for
+/// reference, the relative risk as if the arms were independent groups, from their incidences.
+ojson compare_arms(const std::vector<std::pair<const CaseOutcome*, const CaseOutcome*>>& pairs,
+                   const Incidence& i1, const Incidence& i2, std::size_t route,
+                   double threshold_ml) {
+  long long a = 0, b = 0, c = 0, d = 0;
+  for (const auto& p : pairs) {
+    const bool l1 = leaked(*p.first, route, threshold_ml);
+    const bool l2 = leaked(*p.second, route, threshold_ml);
+    (l1 && l2 ? a : l1 ? b : l2 ? c : d) += 1;
+  }
+  const Proportion& p1 = i1.of(route);
+  const Proportion& p2 = i2.of(route);
+  return {{"pairs", {{"both", a}, {"only_1", b}, {"only_2", c}, {"neither", d}}},
+          {"paired", rr_json(relative_risk_paired(a, b, c, d))},
+          {"independent", rr_json(relative_risk_independent(p1.count, p1.n, p2.count, p2.n))},
+          {"incidence", {{"arm_1", proportion_json(p1)}, {"arm_2", proportion_json(p2)}}}};
 }
 
 /// A group of cases: one grid point and one arm.
@@ -342,23 +376,20 @@ long long write_sweep_outputs(const SweepPlan& plan, const std::string& out_dir)
       std::map<std::pair<long long, long long>, const CaseOutcome*> second;
       for (std::size_t k = 0; k < g2.cases.size(); ++k)
         second[{g2.cases[k]->patient, g2.cases[k]->sample}] = g2.outs[k];
-      long long pa = 0, pb = 0, pc = 0, pd = 0;
+      std::vector<std::pair<const CaseOutcome*, const CaseOutcome*>> pairs;
       for (std::size_t k = 0; k < g1.cases.size(); ++k) {
         auto it = second.find({g1.cases[k]->patient, g1.cases[k]->sample});
-        if (it == second.end() || !g1.outs[k]->evaluated() || !it->second->evaluated()) continue;
-        const bool l1 = leaked(g1.outs[k]->leak_volume_ml, plan.leak_threshold_ml);
-        const bool l2 = leaked(it->second->leak_volume_ml, plan.leak_threshold_ml);
-        (l1 && l2 ? pa : l1 ? pb : l2 ? pc : pd) += 1;
+        if (it != second.end() && g1.outs[k]->evaluated() && it->second->evaluated())
+          pairs.emplace_back(g1.outs[k], it->second);
       }
-      const Incidence& i1 = incs[a];
-      const Incidence& i2 = incs[b];
-      rrs.push_back({{"point", g1.point},
-                     {"arm_1", g1.arm},
-                     {"arm_2", g2.arm},
-                     {"pairs", {{"both", pa}, {"only_1", pb}, {"only_2", pc}, {"neither", pd}}},
-                     {"paired", rr_json(relative_risk_paired(pa, pb, pc, pd))},
-                     {"independent", rr_json(relative_risk_independent(i1.any.count, i1.any.n,
-                                                                       i2.any.count, i2.any.n))}});
+      const double thr = plan.leak_threshold_ml;
+      ojson e = {{"point", g1.point}, {"arm_1", g1.arm}, {"arm_2", g2.arm}};
+      e.update(compare_arms(pairs, incs[a], incs[b], kAnyRoute, thr));
+      ojson by_route = ojson::object();
+      for (std::size_t r = 0; r < leak_routes().size(); ++r)
+        by_route[leak_routes()[r]] = compare_arms(pairs, incs[a], incs[b], r, thr);
+      e["by_route"] = by_route;
+      rrs.push_back(e);
     }
   j["relative_risks"] = rrs;
 

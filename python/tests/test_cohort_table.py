@@ -2,6 +2,7 @@
 cohort sweep, checked against published worked examples and hand counts."""
 import csv
 import importlib.util
+import json
 import math
 import pathlib
 import subprocess
@@ -34,7 +35,7 @@ def test_paired_rr_by_hand():
     assert ct.paired_rr([(1, 0), (0, 0)])[0] is None
 
 
-def test_tables_from_a_sweep_csv(tmp_path):
+def write_sweep_csv(tmp_path):
     # Four patients x two arms; the hv arm leaks less through the endplate. One case failed.
     rows = []
     vols = {"lv": [0.02, 0.02, 0.005, 0.03], "hv": [0.02, 0.0, 0.0, 0.03]}
@@ -54,6 +55,11 @@ def test_tables_from_a_sweep_csv(tmp_path):
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
+    return path
+
+
+def test_tables_from_a_sweep_csv(tmp_path):
+    path = write_sweep_csv(tmp_path)
     out = subprocess.run([sys.executable, str(SCRIPT), str(path), "--arms", "hv", "lv"],
                          capture_output=True, text=True, check=True).stdout
     assert "not evaluated: hv 1, lv 0" in out
@@ -63,3 +69,59 @@ def test_tables_from_a_sweep_csv(tmp_path):
     assert "0.67 (" in out  # paired RR hv / lv = 2/3
     assert "Fracture cleft (2 paired patients" in out
     assert "| endplate_disc | 1/4, 0.25" in out
+
+
+def rr_entry(a, b, c, d, rr=None, se=None):
+    """A relative_risks entry of sweep.json (engine/run/sweep_output.cpp) for one route."""
+    paired = {"defined": rr is not None, "n": a + b + c + d, "method": "paired"}
+    if rr is not None:
+        h = 1.959963984540054 * se
+        paired.update(rr=rr, ci95=[rr * math.exp(-h), rr * math.exp(h)])
+    return {"pairs": {"both": a, "only_1": b, "only_2": c, "neither": d}, "paired": paired,
+            "independent": {"defined": False, "n": 0, "method": "independent"}}
+
+
+def write_sweep_json(tmp_path, threshold=0.01):
+    # The sweep.json `cementflow sweep` writes beside the CSV above, arms in file order (lv, hv):
+    # any: both p0, p3; only lv p1; neither p2 -> RR lv / hv 3/2, var 1 / (3 * 2).
+    # disc: both p0; only lv p1; neither p2, p3 -> RR 2/1, var 1 / (2 * 1).
+    e = {"point": 0, "arm_1": "lv", "arm_2": "hv", **rr_entry(2, 1, 0, 1, 1.5, math.sqrt(1 / 6))}
+    e["by_route"] = {r: rr_entry(0, 0, 0, 4) for r in ct.ROUTES}
+    e["by_route"]["endplate_disc"] = rr_entry(1, 1, 0, 2, 2.0, math.sqrt(1 / 2))
+    (tmp_path / "sweep.json").write_text(json.dumps(
+        {"schema": 1, "leak_threshold_ml": threshold, "relative_risks": [e]}))
+
+
+def test_paired_rr_read_from_sweep_json(tmp_path):
+    path = write_sweep_csv(tmp_path)
+    assert ct.sweep_json_rrs(path, ["hv", "lv"], 0.01) is None  # no sweep.json yet
+
+    def all_patients():
+        out = subprocess.run([sys.executable, str(SCRIPT), str(path), "--arms", "hv", "lv"],
+                             capture_output=True, text=True, check=True).stdout
+        head, strata = out.split("Fracture cleft", 1)
+        assert "paired RR from sweep.csv" in strata  # strata always need the CSV rows
+        return head
+
+    from_csv = all_patients()
+    assert "paired RR from sweep.csv" in from_csv
+    write_sweep_json(tmp_path)
+    # In the file's order: its numbers as they are.
+    got = ct.sweep_json_rrs(path, ["lv", "hv"], 0.01)
+    assert got["any"][1] == (2, 1, 0, 1) and got["any"][0][0] == 1.5
+    assert got["segmental_vein"] == (None, (0, 0, 0, 4))
+    # Arms the other way round: RR and interval inverted, the discordant pairs swapped.
+    got = ct.sweep_json_rrs(path, ["hv", "lv"], 0.01)
+    rr, lo, hi = got["endplate_disc"][0]
+    h = 1.959963984540054 * math.sqrt(1 / 2)
+    assert got["endplate_disc"][1] == (1, 0, 1, 2)
+    assert abs(rr - 0.5) < 1e-12 and abs(lo - 0.5 * math.exp(-h)) < 1e-12
+    assert abs(hi - 0.5 * math.exp(h)) < 1e-12
+    assert ct.sweep_json_rrs(path, ["hv", "lv"], 0.02) is None  # another threshold: not used
+    # The table of all patients from sweep.json is the one computed from the CSV.
+    from_json = all_patients()
+    assert "paired RR from sweep.json" in from_json
+    assert from_json.replace("sweep.json", "sweep.csv") == from_csv
+    assert "| endplate_disc | 1/4, 0.25" in from_json and "| 0.50 (" in from_json
+    write_sweep_json(tmp_path, threshold=0.02)
+    assert all_patients() == from_csv
