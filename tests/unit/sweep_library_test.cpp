@@ -21,14 +21,18 @@ namespace cf = cementflow;
 
 namespace {
 
+/// A sweep of the tiny box scene, parsed from `sweep` in a fresh folder `dir`.
+cf::SweepPlan tiny_box_sweep(const std::filesystem::path& dir, const std::string& sweep) {
+  cf::test::write_text_file(dir, "scene.json", cf::test::tiny_box_scene_json());
+  return cf::parse_sweep(sweep, (dir / "sweep.json").string());
+}
+
 TEST(SweepLibrary, RunSweepAndRunSamples) {
   const auto dir = cf::test::temp_dir("sweep_library");
-  cf::test::write_text_file(dir, "scene.json", cf::test::tiny_box_scene_json());
-  const cf::SweepPlan plan = cf::parse_sweep(
-      R"({"schema": 1, "name": "lib", "scene": "scene.json",
+  const cf::SweepPlan plan =
+      tiny_box_sweep(dir, R"({"schema": 1, "name": "lib", "scene": "scene.json",
           "uncertainty": {"injection.volume_ml": {"uniform": [0.1, 0.6]}}, "samples": 5,
-          "seed": 4, "arms": {"near": {}, "far": {"injection": {"needle": {"tip_mm": [0, 4, 0]}}}}})",
-      (dir / "sweep.json").string());
+          "seed": 4, "arms": {"near": {}, "far": {"injection": {"needle": {"tip_mm": [0, 4, 0]}}}}})");
   ASSERT_EQ(plan.cases.size(), 10u);
 
   // A scheduler of one's own: hand out the to-do list backwards.
@@ -107,12 +111,10 @@ void expect_pairs(const nlohmann::json& j, long long a, long long b, long long c
 
 TEST(SweepLibrary, IncidenceAndRelativeRisksPerRouteFromReports) {
   const auto dir = cf::test::temp_dir("sweep_library_routes");
-  cf::test::write_text_file(dir, "scene.json", cf::test::tiny_box_scene_json());
-  const cf::SweepPlan plan = cf::parse_sweep(
-      R"({"schema": 1, "name": "routes", "scene": "scene.json",
+  const cf::SweepPlan plan =
+      tiny_box_sweep(dir, R"({"schema": 1, "name": "routes", "scene": "scene.json",
           "uncertainty": {"injection.volume_ml": {"uniform": [0.1, 0.6]}}, "samples": 9,
-          "arms": {"hv": {}, "lv": {}}})",
-      (dir / "sweep.json").string());
+          "arms": {"hv": {}, "lv": {}}})");
   ASSERT_EQ(plan.cases.size(), 18u);
   // Leaked volume (mL) per sample and arm through the endplate (disc), the basivertebral vein
   // (bv) and a cortical breach (cort); the threshold is 0.01 mL. Sample 5 of lv leaks 0.012 mL
