@@ -188,18 +188,6 @@ long long Checkpointer::resume(LoopState& loop) {
     L.location_mm = {x[4], x[5], x[6]};
   }
   loop.leaks.restore(leaked, records);
-  // Issue 15: the leak gateways that have opened stay open (only with a yield-stress cement).
-  if (loop.gates.gateway_faces() > 0) {
-    const auto& gm = in.f64("gateway_mask", n);
-    std::vector<int> mask(gm.size());
-    for (std::size_t i = 0; i < gm.size(); ++i) {
-      if (!(gm[i] >= 0 && gm[i] < 64 && gm[i] == static_cast<int>(gm[i])))
-        throw InputError(path, "gateway_mask", std::to_string(gm[i]), "a 6-bit face mask");
-      mask[i] = static_cast<int>(gm[i]);
-    }
-    loop.gates.restore_mask(mask);
-  }
-
   // The report so far.
   Report& rep = loop.report;
   rep.peak_tip_pressure_kpa = in.num("peak_tip_pressure_kpa");
@@ -310,10 +298,6 @@ void Checkpointer::write(const LoopState& loop, long long next_step) {
     x[6] = L.location_mm[2];
   }
   d.f64["leaks"] = std::move(leaks);
-  if (loop.gates.gateway_faces() > 0) {
-    const std::vector<int> gm = loop.gates.mask_on_host();
-    d.f64["gateway_mask"] = std::vector<double>(gm.begin(), gm.end());
-  }
   std::vector<double> tl;
   tl.reserve(4 * rep.timeline.size());
   for (const auto& row : rep.timeline) tl.insert(tl.end(), row.begin(), row.end());

@@ -16,7 +16,6 @@
 #include "engine/run/run_state.hpp"
 #include "engine/run/step_control.hpp"
 #include "engine/run/volume_stepping.hpp"
-#include "engine/solve/gateway.hpp"
 
 namespace cementflow::detail {
 
@@ -34,7 +33,6 @@ struct LoopState {
   double& p_tip;
   double& p_inj;
   double& cannula_dp;
-  Gateways& gates;  ///< issue 15: which leak gateways have opened (for good)
 };
 
 /// Writes checkpoints of one run and resumes it from one.

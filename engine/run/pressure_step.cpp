@@ -133,8 +133,10 @@ bool PressureStep::solve(RunState& st, Transport& transport, Report::Solver& sta
     // viscosity where the cement is only a trace.
     if (policy_.volume)
       change = mobility_change(grid_.material, st.s, st.mu, mu_m_, corey_, st.lambda);
-    // Issue 15: the open fractions of the leak gateways are Picard unknowns too.
-    if (gates_) change = std::max(change, gates_->change(gate_inputs(st)).fraction);
+    // Issue 15: the open fractions of the leak gateways are Picard unknowns too (after the last
+    // iterate the check below the loop does this).
+    if (gates_ && it + 1 < policy_.max_iterations)
+      change = std::max(change, gates_->change(gate_inputs(st)).fraction);
     if (change <= policy_.viscosity_tolerance) break;
   }
   if (policy_.loose > policy_.tight) {

@@ -137,8 +137,8 @@ RunResult simulate(const Scene& scene, const BoneBlocks& bone, const RunOptions&
   detail::RunStatus status = detail::RunStatus::Completed;
   // Issue 17: checkpoints between steps, and a resume from one (engine/run/checkpoint.hpp).
   detail::Checkpointer ckpt(options.checkpoint, options.out_dir, scene, sorted);
-  detail::LoopState loop{st,      control, predictor, leaks,      limits, rep,
-                         row_due, p_tip,   p_inj,     cannula_dp, gates};
+  detail::LoopState loop{st,  control, predictor, leaks, limits,
+                         rep, row_due, p_tip,     p_inj, cannula_dp};
   const long long first_step = ckpt.resume(loop);
   try {
     for (long long step = first_step;; ++step) {

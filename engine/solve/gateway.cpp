@@ -69,7 +69,7 @@ Gateways::Gateways(const DeviceGrid& grid, const LeakGateways& g,
   DView<int*> faces("cementflow::gateway::faces", n);
   const int count = find_gateway_faces(grid, faces);
   if (count == 0) return;
-  faces_ = closed_ = count;
+  faces_ = count;
   faces_mask_ = faces;
   mask_ = DView<int*>("cementflow::gateway::closed", n);
   Kokkos::deep_copy(mask_, faces);
@@ -92,10 +92,9 @@ void Gateways::apply(PressureOperator& op, const DView<double*>& lambda, const G
   const double h = grid_.h_m, mu_m = mu_m_, corey = corey_;
   const FaceOpening open{grid_.route, in.p,   in.s,           in.cure_state, factors_,
                          cure_,       tau_y_, in.fresh_state, t_body_,       s_open_};
-  int closed = 0;
-  Kokkos::parallel_reduce(
+  Kokkos::parallel_for(
       "cementflow::gateway::faces", Policy(0, static_cast<int>(grid_.num_voxels())),
-      KOKKOS_LAMBDA(int i, int& count) {
+      KOKKOS_LAMBDA(int i) {
         const int m = faces(i);
         if (m == 0) return;
         const int b = i / kernels::kBlockVoxels, v = i % kernels::kBlockVoxels;
@@ -109,10 +108,7 @@ void Gateways::apply(PressureOperator& op, const DView<double*>& lambda, const G
           const double kj = a == 0 ? kx(j) : (a == 1 ? ky(j) : kz(j));
           const double f = open(i, j, tau_i);
           fraction(6 * i + d) = static_cast<float>(f);
-          if (!(f > 0)) {
-            shut |= 1 << d;
-            ++count;
-          }
+          if (!(f > 0)) shut |= 1 << d;
           // The +d face is stored at i, the -d face at j (kernels::face_t); each gateway face has
           // exactly one bone side, so no two threads write the same slot.
           const int owner = (d & 1) ? i : j;
@@ -123,9 +119,7 @@ void Gateways::apply(PressureOperator& op, const DView<double*>& lambda, const G
               kernels::gateway_transmissibility(t_closed, static_cast<double>(slot), f));
         }
         mask(i) = shut;
-      },
-      closed);
-  closed_ = closed;
+      });
 }
 
 Gateways::Change Gateways::change(const GateInputs& in) const {
@@ -154,25 +148,6 @@ Gateways::Change Gateways::change(const GateInputs& in) const {
       },
       c.flips, Kokkos::Max<double>(c.fraction));
   return c;
-}
-
-std::vector<int> Gateways::mask_on_host() const {
-  std::vector<int> out(mask_.extent(0));
-  if (out.empty()) return out;
-  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), mask_);
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = h(i);
-  return out;
-}
-
-void Gateways::restore_mask(const std::vector<int>& mask) {
-  auto h = Kokkos::create_mirror_view(mask_);
-  int closed = 0;
-  for (std::size_t i = 0; i < mask.size() && i < mask_.extent(0); ++i) {
-    h(i) = mask[i];
-    for (int d = 0; d < 6; ++d) closed += (mask[i] >> d) & 1;
-  }
-  Kokkos::deep_copy(mask_, h);
-  closed_ = closed;
 }
 
 }  // namespace cementflow::detail

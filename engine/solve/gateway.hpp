@@ -30,8 +30,8 @@ class Gateways {
            const kernels::RheologyParams& rheo, double mu_m, double corey,
            const kernels::CureParams& cure, double t_body_k, double s_open);
 
-  bool active() const { return faces_ > 0; }
   /// Per voxel the 6-bit mask of the gateway faces closed to the cement (empty view when none).
+  /// Set from the state at every assembly, so a checkpoint need not carry it.
   const DView<int*>& mask() const { return mask_; }
 
   /// The face adjustment for PressureSolver::assemble at total mobility lambda and the state
@@ -49,15 +49,6 @@ class Gateways {
   };
   Change change(const GateInputs& in) const;
 
-  int gateway_faces() const { return faces_; }
-  int closed_faces() const { return closed_; }
-
-  /// Checkpoint/restart (issue 17): the closed-face mask, and setting it back (the count of
-  /// closed faces recomputed from it). The open fractions follow from the restored state at the
-  /// next assembly.
-  std::vector<int> mask_on_host() const;
-  void restore_mask(const std::vector<int>& mask);
-
   /// What adjuster() does (public for nvcc: an extended device lambda may not live in a private
   /// member function).
   void apply(PressureOperator& op, const DView<double*>& lambda, const GateInputs& in);
@@ -70,7 +61,7 @@ class Gateways {
   DView<int*> faces_mask_;  ///< per voxel the 6-bit mask of its gateway faces (fixed)
   DView<int*> mask_;        ///< per voxel the 6-bit mask of its faces closed to the cement
   DView<float*> fraction_;  ///< 6 per voxel: the open fraction the operator was assembled with
-  int faces_ = 0, closed_ = 0;
+  int faces_ = 0;
 };
 
 }  // namespace cementflow::detail
